@@ -1,0 +1,14 @@
+/**
+ * @packageDocumentation
+ * Gatehouse's shared auth library: the only code that touches tokens and signatures. Import from here only.
+ */
+export * from './errors';
+export * from './permissions';
+export * from './tokens/issueAccessToken';
+export * from './tokens/createJwksCache';
+export * from './tokens/verifyAccessToken';
+export * from './tokens/signingKeys';
+export * from './context/contextToken';
+export * from './shield/rules';
+export * from './shield/createPermissions';
+export * from './devSecrets';

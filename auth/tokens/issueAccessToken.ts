@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
+
+/** The JOSE `typ` of Gatehouse access tokens (RFC 9068). Nothing else may carry it. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+/** Asymmetric algorithms an access token may be signed with. HMAC and `none` are never among them. */
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
+export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
+
+export interface SigningKey {
+  kid: string;
+  alg: AccessTokenAlgorithm;
+  privateKey: CryptoKey | KeyObject;
+}
+
+export interface AccessTokenIssuerOptions {
+  issuer: string;
+  audience: string;
+  /** Lifetime of each token; default 900 (15 minutes). */
+  ttlSeconds?: number;
+  /** The key that signs new tokens (the newest key of the set). */
+  signingKey: SigningKey;
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+}
+
+export interface AccessTokenSubject {
+  userId: string;
+  tenantId: string;
+  roles: readonly string[];
+  sessionId: string;
+  /** How the user authenticated (RFC 8176), e.g. ['pwd'] or ['pwd', 'otp']. */
+  amr?: readonly string[];
+  /** When the user last authenticated, in seconds since the epoch. */
+  authTime?: number;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  tokenId: string;
+  expiresIn: number;
+  expiresAt: number;
+}
+
+/**
+ * Creates the issuer of 15-minute access tokens: ES256 (or the key's algorithm) under the key's `kid`, typ `at+jwt`,
+ * carrying iss, aud, sub, tenant_id, roles, sid, jti, iat, exp (and amr / auth_time when known).
+ * Throws TypeError on bad options, before any signing.
+ */
+export function createAccessTokenIssuer(options: AccessTokenIssuerOptions) {
+  const { issuer, audience, signingKey } = options;
+  const ttlSeconds = options.ttlSeconds ?? 900;
+  const now = options.now ?? Date.now;
+  if (!issuer) throw new TypeError('createAccessTokenIssuer: "issuer" is required');
+  if (!audience) throw new TypeError('createAccessTokenIssuer: "audience" is required');
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > 3600) {
+    throw new TypeError('createAccessTokenIssuer: "ttlSeconds" must be an integer from 1 to 3600');
+  }
+  if (!signingKey?.kid || !(ACCESS_TOKEN_ALGORITHMS as readonly string[]).includes(signingKey.alg)) {
+    throw new TypeError('createAccessTokenIssuer: "signingKey" needs a kid and an asymmetric alg');
+  }
+
+  return {
+    async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+      const iat = Math.floor(now() / 1000);
+      const exp = iat + ttlSeconds;
+      const tokenId = randomUUID();
+      const claims: Record<string, unknown> = {
+        tenant_id: subject.tenantId,
+        roles: [...subject.roles],
+        sid: subject.sessionId,
+      };
+      if (subject.amr) claims.amr = [...subject.amr];
+      if (subject.authTime !== undefined) claims.auth_time = subject.authTime;
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: ACCESS_TOKEN_TYP })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(subject.userId)
+        .setJti(tokenId)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(signingKey.privateKey);
+      return { token, tokenId, expiresIn: ttlSeconds, expiresAt: exp };
+    },
+  };
+}
+export type AccessTokenIssuer = ReturnType<typeof createAccessTokenIssuer>;

@@ -1,0 +1,171 @@
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
+import { ACCESS_TOKEN_TYP } from './issueAccessToken';
+import { JwksUnavailableError, type ResolvedKey } from './createJwksCache';
+
+/** Who a verified access token speaks for. */
+export interface Principal {
+  userId: string;
+  tenantId: string;
+  roles: readonly string[];
+  sessionId: string;
+  tokenId: string;
+  issuer: string;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+  authTime?: number;
+  amr?: readonly string[];
+}
+
+/** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer. */
+export type TokenRejectionReason =
+  | 'token_malformed'
+  | 'token_header_refused'
+  | 'token_algorithm_refused'
+  | 'token_unknown_key'
+  | 'token_signature_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_too_old'
+  | 'token_claims_invalid'
+  | 'token_type_invalid';
+
+export class AccessTokenError extends Error {
+  constructor(readonly reason: TokenRejectionReason) {
+    super(`Access token refused: ${reason}`);
+    this.name = 'AccessTokenError';
+  }
+}
+
+export interface KeyResolver {
+  getKey(kid: string): Promise<ResolvedKey | undefined>;
+}
+
+export interface AccessTokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  keys: KeyResolver;
+  /** Clock skew tolerated on exp / nbf / iat; default 5 seconds. */
+  clockToleranceSeconds?: number;
+  /** Tokens older than this (by iat) are refused whatever their exp; default 3600 seconds. */
+  maxTokenAgeSeconds?: number;
+  /** How many verified tokens to remember; default 10 000. Memory stays bounded by this. */
+  cacheSize?: number;
+  now?: () => number;
+}
+
+// Header parameters that would make a verifier fetch or trust key material named by the token itself.
+const REFUSED_HEADER_PARAMETERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'];
+const UUIDISH = /^[A-Za-z0-9_-]{1,128}$/;
+
+function reasonOf(error: unknown): TokenRejectionReason {
+  if (error instanceof AccessTokenError) return error.reason;
+  if (error instanceof joseErrors.JWTExpired) return 'token_expired';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token_signature_invalid';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token_algorithm_refused';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'token_not_yet_valid';
+    if (error.claim === 'typ') return 'token_type_invalid';
+    if (error.claim === 'iat' && error.reason === 'check_failed') return 'token_too_old';
+    return 'token_claims_invalid';
+  }
+  return 'token_malformed';
+}
+
+/**
+ * Creates the access-token verifier used once per gateway instance per token: header checks before any
+ * cryptography, the key (and so the algorithm) looked up by kid, then jose's jwtVerify with iss, aud, typ at+jwt,
+ * exp, nbf and a maximum age. A verified token is remembered until it expires (bounded LRU), so a repeat costs a
+ * map lookup. `verify` throws AccessTokenError with a stable reason, or JwksUnavailableError when no current key
+ * set is held (answer 503, not 401).
+ */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
+  const { issuer, audience, keys } = options;
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const maxTokenAge = options.maxTokenAgeSeconds ?? 3600;
+  const now = options.now ?? Date.now;
+  if (!issuer || !audience) throw new TypeError('createAccessTokenVerifier: "issuer" and "audience" are required');
+  if (!keys || typeof keys.getKey !== 'function') throw new TypeError('createAccessTokenVerifier: "keys" must resolve keys by kid');
+  if (clockTolerance < 0 || clockTolerance > 300) throw new TypeError('createAccessTokenVerifier: "clockToleranceSeconds" must be 0..300');
+
+  const verified = new LRUCache<string, Principal>({ max: options.cacheSize ?? 10_000 });
+
+  async function verifyUncached(token: string): Promise<Principal> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw new AccessTokenError('token_malformed');
+    }
+    if (REFUSED_HEADER_PARAMETERS.some((name) => name in header)) throw new AccessTokenError('token_header_refused');
+    if (header.typ !== ACCESS_TOKEN_TYP) throw new AccessTokenError('token_type_invalid');
+    if (typeof header.kid !== 'string' || !UUIDISH.test(header.kid)) throw new AccessTokenError('token_unknown_key');
+    const resolved = await keys.getKey(header.kid);
+    if (!resolved) throw new AccessTokenError('token_unknown_key');
+    if (header.alg !== resolved.alg) throw new AccessTokenError('token_algorithm_refused');
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, resolved.key, {
+        algorithms: [resolved.alg],
+        issuer,
+        audience,
+        typ: ACCESS_TOKEN_TYP,
+        clockTolerance,
+        maxTokenAge,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid', 'tenant_id'],
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      throw new AccessTokenError(reasonOf(error));
+    }
+    const { sub, jti, sid, tenant_id: tenantId, roles, iat, exp, auth_time: authTime, amr } = payload as JWTPayload & Record<string, unknown>;
+    if (
+      typeof sub !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof tenantId !== 'string' ||
+      !Array.isArray(roles) ||
+      !roles.every((role) => typeof role === 'string')
+    ) {
+      throw new AccessTokenError('token_claims_invalid');
+    }
+    return {
+      userId: sub,
+      tenantId,
+      roles: Object.freeze([...roles]),
+      sessionId: sid,
+      tokenId: jti,
+      issuer,
+      issuedAt: iat as number,
+      expiresAt: exp as number,
+      ...(typeof authTime === 'number' ? { authTime } : {}),
+      ...(Array.isArray(amr) ? { amr: Object.freeze(amr.filter((v): v is string => typeof v === 'string')) } : {}),
+    };
+  }
+
+  return {
+    /** Verifies `token` (the bare JWT, without "Bearer "). */
+    async verify(token: string): Promise<Principal> {
+      const cached = verified.get(token);
+      if (cached) {
+        if (cached.expiresAt + clockTolerance > now() / 1000) return cached;
+        verified.delete(token);
+        throw new AccessTokenError('token_expired');
+      }
+      const principal = await verifyUncached(token);
+      verified.set(token, principal);
+      return principal;
+    },
+    /** Forgets every cached token of a session (on revocation). */
+    forgetSession(sessionId: string) {
+      for (const [token, principal] of verified.entries()) if (principal.sessionId === sessionId) verified.delete(token);
+    },
+    get cacheSize() {
+      return verified.size;
+    },
+  };
+}
+export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
+export { JwksUnavailableError };

@@ -1,0 +1,74 @@
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { CONTEXT_HEADER, ErrorCode, gatehouseError, type ContextSigner, type ContextUser } from '../auth';
+import type { SubgraphClient } from './createSubgraphClient';
+
+/** The per-request state the gateway keeps for its subgraph calls. */
+export interface GatewayContext {
+  user: ContextUser | null;
+  requestId: string;
+  clientAddress: string;
+  /** Signed contexts already made in this request, by subgraph: one signature per subgraph per request. */
+  signedContexts?: Map<string, string>;
+}
+
+export interface DataSourceLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const isGraphQLResponse = (value: unknown): value is GatewayGraphQLResponse =>
+  typeof value === 'object' && value !== null && ('data' in value || 'errors' in value);
+
+/**
+ * Sends one subgraph fetch with a signed context made for that subgraph only. Nothing from the client's HTTP
+ * request is copied: a client-sent context header (any case, any number) can never reach a subgraph.
+ */
+export class SignedContextDataSource implements GraphQLDataSource<GatewayContext> {
+  private readonly url: URL;
+
+  constructor(
+    private readonly options: { name: string; url: string; signer: ContextSigner; client: SubgraphClient; log: DataSourceLogger },
+  ) {
+    this.url = new URL(options.url);
+  }
+
+  private contextHeader(context: Partial<GatewayContext>): string {
+    const cache = context.signedContexts;
+    const cached = cache?.get(this.options.name);
+    if (cached) return cached;
+    const signed = this.options.signer.sign(
+      { user: context.user ?? null, requestId: context.requestId ?? 'gateway-internal', clientAddress: context.clientAddress ?? '' },
+      this.options.name,
+    );
+    cache?.set(this.options.name, signed);
+    return signed;
+  }
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
+    const headers = { 'content-type': 'application/json', accept: 'application/json', [CONTEXT_HEADER]: this.contextHeader(options.context) };
+    let response;
+    try {
+      response = await this.options.client.post(this.url, headers, body);
+    } catch (error) {
+      this.options.log.warn({ subgraph: this.options.name, err: error }, 'subgraph unreachable');
+      throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', { reason: 'subgraph_unavailable' });
+    }
+    let parsed: unknown;
+    try {
+      parsed = response.contentType?.includes('json') ? JSON.parse(response.body) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (response.status === 401) {
+      // The subgraph refused our signature: a key or clock problem on our side, not the client's.
+      this.options.log.error({ subgraph: this.options.name, status: 401 }, 'subgraph refused the gateway context');
+      throw gatehouseError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+    }
+    if (isGraphQLResponse(parsed) && response.status < 500) return parsed;
+    this.options.log.warn({ subgraph: this.options.name, status: response.status }, 'subgraph answered without a GraphQL response');
+    throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', { reason: 'subgraph_error' });
+  }
+}

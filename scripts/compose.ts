@@ -1,0 +1,40 @@
+/**
+ * npm run compose        composes supergraph.yaml and writes supergraph.graphql
+ * npm run schema:check   exits 1 when composition fails or the committed supergraph.graphql is stale
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { composeSupergraph } from './composition';
+
+const root = resolve(__dirname, '..');
+const configPath = resolve(root, 'supergraph.yaml');
+const outputPath = resolve(root, 'supergraph.graphql');
+
+async function main(check: boolean): Promise<number> {
+  const result = await composeSupergraph(configPath);
+  if (!result.ok) {
+    console.error(`Composition failed (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}):`);
+    for (const error of result.errors) console.error(`  - ${error}`);
+    return 1;
+  }
+  if (check) {
+    const committed = await readFile(outputPath, 'utf8').catch(() => '');
+    if (committed !== result.supergraphSdl) {
+      console.error('supergraph.graphql is stale: run `npm run compose` and commit the result.');
+      return 1;
+    }
+    console.log('Composition OK and supergraph.graphql is current.');
+    return 0;
+  }
+  await writeFile(outputPath, result.supergraphSdl);
+  console.log(`Wrote ${outputPath}`);
+  return 0;
+}
+
+main(process.argv.includes('--check')).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,123 @@
+import { badUserInput, hasPermission, notFound, type ContextUser } from '../../auth';
+import { DateTime, isUuid, parsePage, requireViewer, toPage, type SubgraphContext } from '../kit';
+import * as data from './data/complaints';
+import type { CommentRow, ComplaintRow, ComplaintStatus, Scope } from './data/complaints';
+
+type Ctx = SubgraphContext;
+
+/** The workflow: which status may follow which. CLOSED is final. */
+export const STATUS_TRANSITIONS: Readonly<Record<ComplaintStatus, readonly ComplaintStatus[]>> = {
+  OPEN: ['IN_PROGRESS', 'CLOSED'],
+  IN_PROGRESS: ['RESOLVED', 'OPEN'],
+  RESOLVED: ['CLOSED', 'IN_PROGRESS'],
+  CLOSED: [],
+};
+
+/** Staff see every complaint of the tenant; everyone else only the ones they filed. */
+function scopeOf(viewer: ContextUser): Scope {
+  return { tenantId: viewer.tenantId, onlyFiledBy: hasPermission(viewer.roles, 'complaint:read:all') ? null : viewer.id };
+}
+
+async function visibleComplaint(ctx: Ctx, id: unknown): Promise<ComplaintRow | null> {
+  const viewer = requireViewer(ctx);
+  if (!isUuid(id)) return null;
+  return ctx.db.withTenant(viewer.tenantId, (tx) => data.findComplaint(tx, scopeOf(viewer), id));
+}
+
+function text(value: string, field: string, max: number): string {
+  const trimmed = (value ?? '').trim();
+  if (!trimmed) throw badUserInput(`"${field}" must not be empty`);
+  if (trimmed.length > max) throw badUserInput(`"${field}" must be at most ${max} characters`);
+  return trimmed;
+}
+
+/** Runs `change` on a complaint the caller can see, locked; NOT_FOUND otherwise (another tenant's id included). */
+async function changeComplaint<T>(ctx: Ctx, id: string, change: (tx: Parameters<Parameters<Ctx['db']['withTenant']>[1]>[0], complaint: ComplaintRow, viewer: ContextUser) => Promise<T>): Promise<T> {
+  const viewer = requireViewer(ctx);
+  if (!isUuid(id)) throw notFound('Complaint not found');
+  return ctx.db.withTenant(viewer.tenantId, async (tx) => {
+    const complaint = await data.findComplaint(tx, scopeOf(viewer), id, true);
+    if (!complaint) throw notFound('Complaint not found');
+    return change(tx, complaint, viewer);
+  });
+}
+
+const userRef = (id: string | null) => (id ? { __typename: 'User', id } : null);
+
+export const resolvers = {
+  DateTime,
+  Query: {
+    async complaint(_: unknown, args: { id: string }, ctx: Ctx) {
+      const complaint = await visibleComplaint(ctx, args.id);
+      if (!complaint) throw notFound('Complaint not found');
+      return complaint;
+    },
+    async complaints(_: unknown, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
+      const viewer = requireViewer(ctx);
+      const page = parsePage(args);
+      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) => data.listComplaints(tx, scopeOf(viewer), page, { status: args.status }));
+      return toPage(rows, page);
+    },
+  },
+  Mutation: {
+    async fileComplaint(_: unknown, args: { input: { subject: string; description: string; relatedRecordId?: string | null } }, ctx: Ctx) {
+      const viewer = requireViewer(ctx);
+      const subject = text(args.input.subject, 'subject', 200);
+      const description = text(args.input.description, 'description', 20_000);
+      const relatedRecordId = args.input.relatedRecordId ?? null;
+      if (relatedRecordId !== null && !isUuid(relatedRecordId)) throw badUserInput('"relatedRecordId" is not a record id');
+      return ctx.db.withTenant(viewer.tenantId, (tx) =>
+        data.insertComplaint(tx, { tenantId: viewer.tenantId, filedBy: viewer.id, subject, description, relatedRecordId }),
+      );
+    },
+    async assignComplaint(_: unknown, args: { id: string; assigneeId: string }, ctx: Ctx) {
+      if (!isUuid(args.assigneeId)) throw badUserInput('"assigneeId" is not a user id');
+      return changeComplaint(ctx, args.id, (tx, complaint, viewer) => data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId));
+    },
+    async updateComplaintStatus(_: unknown, args: { id: string; status: ComplaintStatus }, ctx: Ctx) {
+      return changeComplaint(ctx, args.id, (tx, complaint, viewer) => {
+        if (!STATUS_TRANSITIONS[complaint.status].includes(args.status)) {
+          throw badUserInput(`A ${complaint.status} complaint cannot become ${args.status}`, 'illegal_transition');
+        }
+        return data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
+      });
+    },
+    async addComplaintComment(_: unknown, args: { id: string; body: string }, ctx: Ctx) {
+      const body = text(args.body, 'body', 5000);
+      // Visible means filed by the caller, or the caller is staff: exactly who may comment.
+      return changeComplaint(ctx, args.id, (tx, complaint, viewer) =>
+        data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body }),
+      );
+    },
+  },
+  Complaint: {
+    __resolveReference: (reference: { id: string }, ctx: Ctx) => visibleComplaint(ctx, reference.id),
+    filedBy: (complaint: ComplaintRow) => userRef(complaint.filed_by),
+    assignee: (complaint: ComplaintRow) => userRef(complaint.assignee_id),
+    relatedRecord: (complaint: ComplaintRow) => (complaint.related_record_id ? { __typename: 'Record', id: complaint.related_record_id } : null),
+    internalNotes: (complaint: ComplaintRow) => complaint.internal_notes,
+    createdAt: (complaint: ComplaintRow) => complaint.created_at,
+    async comments(complaint: ComplaintRow, _: unknown, ctx: Ctx) {
+      return ctx.db.withTenant(complaint.tenant_id, (tx) => data.listComments(tx, complaint.tenant_id, complaint.id));
+    },
+  },
+  ComplaintComment: {
+    author: (comment: CommentRow) => userRef(comment.author_id),
+    createdAt: (comment: CommentRow) => comment.created_at,
+  },
+  User: {
+    __resolveReference: (reference: { id: string }, ctx: Ctx) => {
+      requireViewer(ctx);
+      return { id: reference.id };
+    },
+    async complaints(user: { id: string }, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
+      const viewer = requireViewer(ctx);
+      const page = parsePage(args);
+      if (!isUuid(user.id)) return toPage([], page);
+      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) =>
+        data.listComplaints(tx, scopeOf(viewer), page, { status: args.status, filedBy: user.id }),
+      );
+      return toPage(rows, page);
+    },
+  },
+};

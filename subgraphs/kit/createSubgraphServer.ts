@@ -1,0 +1,114 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import mercurius from 'mercurius';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  CONTEXT_HEADER,
+  ContextTokenError,
+  createContextVerifier,
+  toPublicError,
+  type ContextUser,
+  type ForwardedContext,
+} from '../../auth';
+import type { Database } from './database';
+import { LOG_REDACT_PATHS } from './logging';
+
+/** What every resolver of every subgraph receives. */
+export interface SubgraphContext {
+  /** The verified caller, or null when the gateway forwarded an anonymous context. */
+  viewer: ContextUser | null;
+  forwarded: ForwardedContext;
+  db: Database;
+  log: FastifyRequest['log'];
+}
+
+export interface SubgraphService {
+  name: string;
+  /** The executable schema, permissions already applied. */
+  schema: GraphQLSchema;
+  /** Extra HTTP routes outside /graphql (these do not require the gateway's signature). */
+  registerRoutes?(app: FastifyInstance): void | Promise<void>;
+}
+
+export interface SubgraphServerOptions {
+  service: SubgraphService;
+  db: Database;
+  /** This subgraph's context verification key (derived from the gateway's master secret). */
+  contextKey: string | Buffer;
+  logger?: boolean | { level: string };
+  bodyLimitBytes?: number;
+  now?: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gatehouseContext?: ForwardedContext;
+  }
+}
+
+function unauthenticatedBody(reason: string) {
+  return { data: null, errors: [{ message: 'Missing or invalid gateway context', extensions: { code: 'UNAUTHENTICATED', reason } }] };
+}
+
+/**
+ * Builds (does not start) the Fastify server of one subgraph: mercurius on /graphql behind a check of the
+ * gateway's signed context that runs before anything is parsed or resolved (`_service` and `_entities`
+ * included), health endpoints, and an error formatter that lets coded errors through and masks the rest.
+ */
+export async function createSubgraphServer(options: SubgraphServerOptions): Promise<FastifyInstance> {
+  const { service, db } = options;
+  const verifier = createContextVerifier({ key: options.contextKey, audience: service.name, now: options.now });
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: 'info', ...(typeof options.logger === 'object' ? options.logger : {}), redact: LOG_REDACT_PATHS },
+    bodyLimit: options.bodyLimitBytes ?? 1_048_576,
+    requestIdHeader: false,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_request, reply) => {
+    try {
+      await db.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'not_ready', reason: 'database_unavailable' });
+    }
+  });
+  await service.registerRoutes?.(app);
+
+  await app.register(async (graphqlScope) => {
+    // Nothing reaches GraphQL parsing or a resolver without a valid signature made for this subgraph.
+    graphqlScope.addHook('onRequest', async (request, reply) => {
+      try {
+        request.gatehouseContext = verifier.verify(request.headers[CONTEXT_HEADER]);
+      } catch (error) {
+        const reason = error instanceof ContextTokenError ? error.reason : 'context_malformed';
+        request.log.warn({ reason }, 'refused a request without a valid gateway context');
+        return reply.code(401).send(unauthenticatedBody(reason));
+      }
+    });
+
+    await graphqlScope.register(mercurius, {
+      schema: service.schema,
+      path: '/graphql',
+      graphiql: false,
+      allowBatchedQueries: false,
+      context: (request): SubgraphContext => {
+        const forwarded = request.gatehouseContext as ForwardedContext;
+        return { viewer: forwarded.user, forwarded, db, log: request.log };
+      },
+      errorFormatter: (execution, ctx) => {
+        const errors = (execution.errors ?? []).map((error) => {
+          const { error: publicError, masked } = toPublicError(error as GraphQLError);
+          if (masked) {
+            const cause = (error as GraphQLError).originalError ?? error;
+            (ctx as { reply?: { log: FastifyRequest['log'] } }).reply?.log.error({ err: cause, path: (error as GraphQLError).path }, 'resolver failed');
+          }
+          return publicError;
+        });
+        const hasData = execution.data !== undefined && execution.data !== null;
+        return { statusCode: hasData || !errors.length ? 200 : 400, response: { data: execution.data ?? null, errors } };
+      },
+    });
+  });
+  return app;
+}

@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { ErrorCode, gatehouseError } from '../../auth';
+
+/** What data/ modules get: a connection inside a transaction, already scoped to one tenant. */
+export interface Tx {
+  query<R extends pg.QueryResultRow = Record<string, any>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * The role every request's statements run as. It owns nothing and does not bypass row-level security; the
+ * migrations create it. The login user must be a member of it (a superuser is, implicitly).
+ */
+export const APP_ROLE = 'gatehouse_app';
+
+export interface Database {
+  /** Runs `fn` in one transaction as APP_ROLE with `app.tenant_id` set (SET LOCAL semantics). */
+  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction as APP_ROLE with no tenant: row-level security then shows no tenant rows. */
+  withoutTenant<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** The owner's connection, for migrations and seeds only. */
+  readonly pool: pg.Pool;
+  ping(): Promise<void>;
+}
+
+// Connection-level failures: Postgres is down or restarting. They answer SERVICE_UNAVAILABLE, never a wrong answer.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006']);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code && UNAVAILABLE_CODES.has(code)) return true;
+  const message = (error as Error | undefined)?.message ?? '';
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message);
+}
+
+function unavailable() {
+  return gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable', { reason: 'database_unavailable' });
+}
+
+/** Wraps a pg.Pool (real Postgres, or PGlite through its node-postgres adapter) with tenant-scoped transactions. */
+export function createDatabase(pool: pg.Pool): Database {
+  async function transaction<T>(tenantId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw isDatabaseUnavailable(error) ? Object.assign(unavailable(), { cause: error }) : error;
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)", [APP_ROLE, tenantId ?? '']);
+      const result = await fn(client as Tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      if (isDatabaseUnavailable(error)) {
+        broken = true;
+        throw Object.assign(unavailable(), { cause: error });
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+  return {
+    pool,
+    withTenant: (tenantId, fn) => transaction(tenantId, fn),
+    withoutTenant: (fn) => transaction(null, fn),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+  };
+}

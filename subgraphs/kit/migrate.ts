@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { APP_ROLE } from './database';
+
+const MIGRATION_FILE = /^(\d{3,})_[a-z0-9_]+\.sql$/;
+// One lock for every service's migrations: they also create the shared APP_ROLE, which must not race.
+const LOCK_KEY = 7_204_811;
+
+export class MigrationError extends Error {
+  name = 'MigrationError';
+}
+
+/**
+ * Applies the SQL files of `dir` (NNN_name.sql, in order) to `schema`, each in its own transaction, recording
+ * them in `<schema>.schema_migrations` with a checksum. Idempotent; refuses to start when an applied file changed.
+ * Returns the versions applied by this call.
+ */
+export async function migrate(pool: pg.Pool, options: { schema: string; dir: string }): Promise<string[]> {
+  const { schema, dir } = options;
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TypeError(`migrate: bad schema name "${schema}"`);
+  const files = (await readdir(dir)).filter((file) => MIGRATION_FILE.test(file)).sort();
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query(`
+      DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN
+          CREATE ROLE ${APP_ROLE} NOLOGIN NOBYPASSRLS;
+        END IF;
+      END $$;
+      CREATE SCHEMA IF NOT EXISTS ${schema};
+      CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+        version text PRIMARY KEY,
+        checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      );
+      GRANT USAGE ON SCHEMA ${schema} TO ${APP_ROLE};`);
+    const { rows } = await client.query<{ version: string; checksum: string }>(`SELECT version, checksum FROM ${schema}.schema_migrations`);
+    const done = new Map(rows.map((row) => [row.version, row.checksum]));
+    for (const file of files) {
+      const sql = await readFile(join(dir, file), 'utf8');
+      const checksum = createHash('sha256').update(sql).digest('hex');
+      const previous = done.get(file);
+      if (previous !== undefined) {
+        if (previous !== checksum) throw new MigrationError(`Migration ${schema}/${file} was changed after it was applied`);
+        continue;
+      }
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        await client.query(`INSERT INTO ${schema}.schema_migrations (version, checksum) VALUES ($1, $2)`, [file, checksum]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new MigrationError(`Migration ${schema}/${file} failed: ${(error as Error).message}`);
+      }
+      applied.push(file);
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,62 @@
+import { badUserInput } from '../../auth';
+
+/** The hard upper bound on any page. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a canonical UUID. Ids that are not cannot name a row, so callers answer them like a missing id. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Keyset position: rows strictly after (createdAt, id). */
+  after: { createdAt: string; id: string } | null;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/** Reads `first` / `after` arguments; BAD_USER_INPUT for a page over MAX_PAGE_SIZE or a cursor we did not make. */
+export function parsePage(args: { first?: number | null; after?: string | null }): PageRequest {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw badUserInput(`"first" must be between 1 and ${MAX_PAGE_SIZE}`, 'page_size_out_of_range');
+  }
+  if (!args.after) return { limit: first, after: null };
+  try {
+    const [createdAt, id, extra] = JSON.parse(Buffer.from(args.after, 'base64url').toString('utf8'));
+    if (typeof createdAt !== 'string' || !isUuid(id) || extra !== undefined || Number.isNaN(Date.parse(createdAt))) throw new Error();
+    return { limit: first, after: { createdAt, id } };
+  } catch {
+    throw badUserInput('"after" is not a valid cursor', 'invalid_cursor');
+  }
+}
+
+/**
+ * Turns the rows of a query that fetched `limit + 1` rows ordered by (created_at, id) into a page.
+ */
+export function toPage<T extends { id: string; created_at: Date | string }>(rows: T[], page: PageRequest): { nodes: T[]; pageInfo: PageInfo } {
+  const hasNextPage = rows.length > page.limit;
+  const nodes = hasNextPage ? rows.slice(0, page.limit) : rows;
+  const last = nodes[nodes.length - 1];
+  const endCursor = last
+    ? Buffer.from(JSON.stringify([new Date(last.created_at).toISOString(), last.id])).toString('base64url')
+    : null;
+  return { nodes, pageInfo: { hasNextPage, endCursor } };
+}
+
+/** The SQL condition and parameters of a keyset page; `firstParam` is the index of the first placeholder. */
+export function keysetCondition(page: PageRequest, firstParam: number, alias = ''): { sql: string; params: unknown[] } {
+  const prefix = alias ? `${alias}.` : '';
+  if (!page.after) return { sql: 'TRUE', params: [] };
+  return {
+    sql: `(${prefix}created_at, ${prefix}id) > ($${firstParam}::timestamptz, $${firstParam + 1}::uuid)`,
+    params: [page.after.createdAt, page.after.id],
+  };
+}

@@ -1,0 +1,32 @@
+import { GraphQLScalarType, Kind } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { parse, type DocumentNode } from 'graphql';
+import { unauthenticated, type ContextUser } from '../../auth';
+import type { SubgraphContext } from './createSubgraphServer';
+
+/** The caller, or UNAUTHENTICATED. For __resolveReference and resolvers that graphql-shield does not cover. */
+export function requireViewer(ctx: SubgraphContext): ContextUser {
+  if (!ctx.viewer) throw unauthenticated('login_required');
+  return ctx.viewer;
+}
+
+/** ISO-8601 timestamps, the same in every subgraph. */
+export const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An ISO-8601 timestamp in UTC',
+  serialize: (value) => new Date(value as string | Date).toISOString(),
+  parseValue: (value) => {
+    const date = new Date(value as string);
+    if (typeof value !== 'string' || Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || Number.isNaN(Date.parse(ast.value))) throw new TypeError('DateTime must be an ISO-8601 string');
+    return new Date(ast.value);
+  },
+});
+
+/** Reads and parses a subgraph's schema.graphql (the same file composition reads). */
+export function loadTypeDefs(file: string): DocumentNode {
+  return parse(readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, loadOrCreateDevSecret } from '../../auth';
+import type { SubgraphService } from './createSubgraphServer';
+import { createDatabase, type Database } from './database';
+import { openEmbeddedPool, openPool } from './embeddedDatabase';
+import { startSubgraph } from './startSubgraph';
+import type { SubgraphConfig } from './subgraphConfig';
+
+/** What each subgraphs/<name>/subgraph.ts exports. */
+export interface SubgraphModule<C extends SubgraphConfig = SubgraphConfig> {
+  name: string;
+  migrationsDir: string;
+  seed(db: Database): Promise<void>;
+  createSubgraph(config: C, db: Database): SubgraphService | Promise<SubgraphService>;
+}
+
+export interface ServeOptions {
+  /** A shared pool (the launcher's single embedded database, or a test's). Default: from config. */
+  pool?: pg.Pool;
+  /** Overrides CONTEXT_KEY / the development secret (tests). */
+  contextKey?: string | Buffer;
+  logger?: boolean | { level: string };
+  beforeListen?: (app: FastifyInstance) => void;
+}
+
+export interface RunningSubgraph {
+  app: FastifyInstance;
+  url: string;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** This subgraph's context key: CONTEXT_KEY, or in development derived from the secret kept in DATA_DIR. */
+export async function resolveContextKey(config: SubgraphConfig): Promise<string | Buffer> {
+  if (config.CONTEXT_KEY) return config.CONTEXT_KEY;
+  const master = await loadOrCreateDevSecret(join(config.DATA_DIR, DEV_CONTEXT_SECRET_FILE));
+  return deriveContextKey(master, config.name);
+}
+
+/**
+ * Opens the database (DATABASE_URL, or an embedded PGlite in DATA_DIR/pglite-<name>), migrates, seeds in
+ * development, and starts the subgraph. `close` drains requests in flight, then closes what it opened.
+ */
+export async function serveSubgraph<C extends SubgraphConfig>(module: SubgraphModule<C>, config: C, options: ServeOptions = {}): Promise<RunningSubgraph> {
+  let closePool: (() => Promise<void>) | undefined;
+  let pool = options.pool;
+  if (!pool) {
+    if (config.DATABASE_URL) {
+      const own = openPool(config.DATABASE_URL);
+      pool = own;
+      closePool = () => own.end();
+    } else {
+      const embedded = await openEmbeddedPool(join(config.DATA_DIR, `pglite-${module.name}`));
+      pool = embedded.pool;
+      closePool = embedded.close;
+    }
+  }
+  const db = createDatabase(pool);
+  const service = await module.createSubgraph(config, db);
+  const { app, url } = await startSubgraph({
+    service,
+    db,
+    migrationsDir: module.migrationsDir,
+    seed: config.seedDemoData ? module.seed : undefined,
+    contextKey: options.contextKey ?? (await resolveContextKey(config)),
+    port: config.PORT,
+    host: config.HOST,
+    logger: options.logger ?? { level: config.LOG_LEVEL },
+    beforeListen: options.beforeListen,
+  });
+  return {
+    app,
+    url,
+    db,
+    async close() {
+      await app.close();
+      await closePool?.();
+    },
+  };
+}
+
+/** Closes `target` once on SIGINT / SIGTERM (requests in flight are drained first). */
+export function closeOnSignals(target: { close(): Promise<void> }, log: { info(msg: string): void }) {
+  let closing = false;
+  const handler = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info(`${signal} received: draining and shutting down`);
+    void target.close();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}

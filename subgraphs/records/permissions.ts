@@ -1,0 +1,33 @@
+import { allow, can, forbidden, isAuthenticated, rule, unauthenticated, type RuleContext } from '../../auth';
+import type { RecordRow } from './data/records';
+import { readableClassifications } from './resolvers';
+
+// Object-dependent: decided per record, never cached across records.
+const canReadBody = rule('record.body', { cache: 'no_cache' })((record: RecordRow, _args: unknown, ctx: RuleContext) => {
+  if (!ctx.viewer) return unauthenticated('login_required');
+  if (record.owner_id === ctx.viewer.id || readableClassifications(ctx.viewer).includes(record.classification)) return true;
+  return forbidden('classification');
+});
+
+export const permissions = {
+  Query: { record: can('record:read'), records: can('record:read') },
+  Mutation: {
+    createRecord: can('record:create'),
+    // Ownership is checked in the resolver, against the row locked for the change.
+    updateRecord: isAuthenticated,
+    archiveRecord: isAuthenticated,
+  },
+  Record: {
+    id: allow, // entity key
+    title: can('record:read'),
+    body: canReadBody,
+    classification: can('record:read'),
+    owner: can('record:read'),
+    createdAt: can('record:read'),
+    updatedAt: can('record:read'),
+    archivedAt: can('record:read'),
+  },
+  User: { id: allow, records: can('record:read') },
+  RecordConnection: { nodes: isAuthenticated, pageInfo: isAuthenticated },
+  PageInfo: { hasNextPage: allow, endCursor: allow },
+};

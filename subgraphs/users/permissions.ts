@@ -1,0 +1,21 @@
+import { allow, can, isAuthenticated, isOwnerOr } from '../../auth';
+import type { ProfileRow } from './data/profiles';
+
+/** Every field has a rule; anything added without one is denied (and schema:check names it). */
+export const permissions = {
+  Query: {
+    me: isAuthenticated,
+    user: can('profile:read'),
+    users: can('user:list'),
+  },
+  User: {
+    id: allow, // entity key
+    email: isOwnerOr('user.email', (profile: ProfileRow) => profile.id, 'user:read:email'),
+    displayName: can('profile:read'),
+    tenant: can('profile:read'),
+    createdAt: can('profile:read'),
+  },
+  Tenant: { id: isAuthenticated, slug: isAuthenticated, name: isAuthenticated },
+  UserConnection: { nodes: isAuthenticated, pageInfo: isAuthenticated },
+  PageInfo: { hasNextPage: allow, endCursor: allow },
+};
