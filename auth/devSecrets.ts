@@ -7,7 +7,10 @@ import { dirname } from 'node:path';
  * use. Several processes may race to create it; the first write wins and the others read it.
  * Production configuration never calls this (loadConfig requires configured secrets there).
  */
-export async function loadOrCreateDevSecret(file: string, create: () => Promise<string> | string = () => randomBytes(32).toString('base64url')): Promise<string> {
+export async function loadOrCreateDevSecret(
+  file: string,
+  create: () => Promise<string> | string = () => randomBytes(32).toString('base64url'),
+): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (error) {

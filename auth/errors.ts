@@ -58,10 +58,8 @@ export function gatehouseError(code: ErrorCode, message: string, options: Gateho
 
 export const unauthenticated = (reason: string, message = 'Authentication required') =>
   gatehouseError(ErrorCode.UNAUTHENTICATED, message, { reason });
-export const forbidden = (reason = 'not_allowed', message = 'Not allowed') =>
-  gatehouseError(ErrorCode.FORBIDDEN, message, { reason });
-export const badUserInput = (message: string, reason = 'invalid_input') =>
-  gatehouseError(ErrorCode.BAD_USER_INPUT, message, { reason });
+export const forbidden = (reason = 'not_allowed', message = 'Not allowed') => gatehouseError(ErrorCode.FORBIDDEN, message, { reason });
+export const badUserInput = (message: string, reason = 'invalid_input') => gatehouseError(ErrorCode.BAD_USER_INPUT, message, { reason });
 export const notFound = (message = 'Not found') => gatehouseError(ErrorCode.NOT_FOUND, message);
 export const internalError = () => gatehouseError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
 
@@ -75,7 +73,15 @@ export function toPublicError(error: {
   extensions?: Record<string, unknown>;
   path?: ReadonlyArray<string | number>;
   locations?: ReadonlyArray<{ line: number; column: number }>;
-}): { error: { message: string; extensions: Record<string, unknown>; path?: ReadonlyArray<string | number>; locations?: ReadonlyArray<{ line: number; column: number }> }; masked: boolean } {
+}): {
+  error: {
+    message: string;
+    extensions: Record<string, unknown>;
+    path?: ReadonlyArray<string | number>;
+    locations?: ReadonlyArray<{ line: number; column: number }>;
+  };
+  masked: boolean;
+} {
   const code = error.extensions?.code;
   const publicShape = (message: string, extensions: Record<string, unknown>) => ({
     message,

@@ -48,13 +48,19 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
-    const headers = { 'content-type': 'application/json', accept: 'application/json', [CONTEXT_HEADER]: this.contextHeader(options.context) };
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      [CONTEXT_HEADER]: this.contextHeader(options.context),
+    };
     let response;
     try {
       response = await this.options.client.post(this.url, headers, body);
     } catch (error) {
       this.options.log.warn({ subgraph: this.options.name, err: error }, 'subgraph unreachable');
-      throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', { reason: 'subgraph_unavailable' });
+      throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', {
+        reason: 'subgraph_unavailable',
+      });
     }
     let parsed: unknown;
     try {

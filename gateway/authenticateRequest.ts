@@ -1,10 +1,4 @@
-import {
-  AccessTokenError,
-  JwksUnavailableError,
-  type AccessTokenVerifier,
-  type ContextUser,
-  type Principal,
-} from '../auth';
+import { AccessTokenError, JwksUnavailableError, type AccessTokenVerifier, type ContextUser, type Principal } from '../auth';
 
 /** At most this many bytes of Authorization header are read; more is refused before any cryptography. */
 export const MAX_AUTHORIZATION_BYTES = 8192;
@@ -34,7 +28,12 @@ export async function authenticateRequest(rawHeaders: readonly string[], verifie
   if (authorization === undefined) return { ok: true, user: null, principal: null };
   if (authorization.length > MAX_AUTHORIZATION_BYTES) return refuse(400, 'authorization_too_large', 'invalid_request');
   const match = BEARER.exec(authorization);
-  if (!match) return refuse(401, /^bearer\s/i.test(authorization) ? 'token_malformed' : 'authorization_not_bearer', /^bearer\s/i.test(authorization) ? 'invalid_token' : 'invalid_request');
+  if (!match)
+    return refuse(
+      401,
+      /^bearer\s/i.test(authorization) ? 'token_malformed' : 'authorization_not_bearer',
+      /^bearer\s/i.test(authorization) ? 'invalid_token' : 'invalid_request',
+    );
 
   try {
     const principal = await verifier.verify(match[1]);

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
@@ -23,7 +27,14 @@ import { SignedContextDataSource, type GatewayContext } from './SignedContextDat
 import { createSupergraphSource } from './supergraphSource';
 
 const LOG_REDACT = {
-  paths: ['req.headers.authorization', 'req.headers.cookie', `req.headers["${CONTEXT_HEADER}"]`, '*.accessToken', '*.refreshToken', '*.password'],
+  paths: [
+    'req.headers.authorization',
+    'req.headers.cookie',
+    `req.headers["${CONTEXT_HEADER}"]`,
+    '*.accessToken',
+    '*.refreshToken',
+    '*.password',
+  ],
   censor: '[redacted]',
 };
 
@@ -98,7 +109,9 @@ export async function createGateway(options: CreateGatewayOptions) {
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      config.isProduction
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
 
@@ -113,7 +126,10 @@ export async function createGateway(options: CreateGatewayOptions) {
       if (auth.wwwAuthenticate) reply.header('www-authenticate', auth.wwwAuthenticate);
       const code = auth.status === 503 ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
       const message = auth.status === 503 ? 'Token verification is temporarily unavailable' : 'Invalid or missing access token';
-      return reply.code(auth.status).type('application/json').send(refusalBody(code, message, auth.reason));
+      return reply
+        .code(auth.status)
+        .type('application/json')
+        .send(refusalBody(code, message, auth.reason));
     }
 
     const headers = new HeaderMap();

@@ -32,7 +32,11 @@ export function createSubgraphClient(options: { timeoutMs: number; connectionsPe
         bodyTimeout: options.timeoutMs,
       });
       const contentType = response.headers['content-type'];
-      return { status: response.statusCode, contentType: Array.isArray(contentType) ? contentType[0] : contentType, body: await response.body.text() };
+      return {
+        status: response.statusCode,
+        contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+        body: await response.body.text(),
+      };
     },
     async close() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));

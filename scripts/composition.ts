@@ -10,13 +10,13 @@ export interface SubgraphEntry {
   schemaFile: string;
 }
 
-export type CompositionResult =
-  | { ok: true; supergraphSdl: string; hints: string[] }
-  | { ok: false; errors: string[] };
+export type CompositionResult = { ok: true; supergraphSdl: string; hints: string[] } | { ok: false; errors: string[] };
 
 /** Reads a rover-format supergraph.yaml; throws with a readable message when its shape is wrong. */
 export async function loadSupergraphConfig(configPath: string): Promise<SubgraphEntry[]> {
-  const raw = parseYaml(await readFile(configPath, 'utf8')) as { subgraphs?: Record<string, { routing_url?: string; schema?: { file?: string } }> };
+  const raw = parseYaml(await readFile(configPath, 'utf8')) as {
+    subgraphs?: Record<string, { routing_url?: string; schema?: { file?: string } }>;
+  };
   if (!raw || typeof raw.subgraphs !== 'object') throw new Error(`${configPath}: no "subgraphs" map`);
   return Object.entries(raw.subgraphs).map(([name, entry]) => {
     if (!entry?.routing_url || !entry.schema?.file) throw new Error(`${configPath}: subgraph "${name}" needs routing_url and schema.file`);

@@ -39,12 +39,19 @@ async function main() {
   running.push(await serveSubgraph(records, loadRecordsConfig(withPort('RECORDS_PORT', 4003)), { pool }));
   running.push(await serveSubgraph(complaints, loadComplaintsConfig(withPort('COMPLAINTS_PORT', 4004)), { pool }));
 
-  const subgraphUrls = Object.fromEntries(running.map((service, i) => [`SUBGRAPH_${['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'][i]}_URL`, service.url]));
+  const subgraphUrls = Object.fromEntries(
+    running.map((service, i) => [`SUBGRAPH_${['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'][i]}_URL`, service.url]),
+  );
   const gatewayConfig = loadGatewayConfig({ ...subgraphUrls, ...env, PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000' });
   const gateway = await createGateway({ config: gatewayConfig });
   const url = await gateway.start();
 
-  const tenants = DEMO_TENANTS.map((tenant) => `    ${tenant.slug}: ${Object.values(tenant.users).map((user) => user.email).join(', ')}`).join('\n');
+  const tenants = DEMO_TENANTS.map(
+    (tenant) =>
+      `    ${tenant.slug}: ${Object.values(tenant.users)
+        .map((user) => user.email)
+        .join(', ')}`,
+  ).join('\n');
   console.log(`
 Gatehouse is running.
   GraphQL gateway   ${url}   (Apollo Sandbox: open it in a browser)

@@ -181,7 +181,12 @@ export function createContextVerifier(options: ContextVerifierOptions) {
 
       let user: ContextUser | null = null;
       if (claims.sub !== undefined) {
-        if (typeof claims.sub !== 'string' || typeof claims.tid !== 'string' || typeof claims.sid !== 'string' || !isStringArray(claims.roles)) {
+        if (
+          typeof claims.sub !== 'string' ||
+          typeof claims.tid !== 'string' ||
+          typeof claims.sid !== 'string' ||
+          !isStringArray(claims.roles)
+        ) {
           throw new ContextTokenError('context_claims_invalid');
         }
         user = {

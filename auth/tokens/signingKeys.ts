@@ -9,7 +9,6 @@ export interface PublishedSigningKey extends SigningKey {
   privatePem: string;
 }
 
-
 /** Generates a new ES256 signing key; its kid is the RFC 7638 thumbprint of the public key. */
 export async function generateSigningKey(alg: AccessTokenAlgorithm = 'ES256'): Promise<PublishedSigningKey> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true });

@@ -120,7 +120,17 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     } catch (error) {
       throw new AccessTokenError(reasonOf(error));
     }
-    const { sub, jti, sid, tenant_id: tenantId, roles, iat, exp, auth_time: authTime, amr } = payload as JWTPayload & Record<string, unknown>;
+    const {
+      sub,
+      jti,
+      sid,
+      tenant_id: tenantId,
+      roles,
+      iat,
+      exp,
+      auth_time: authTime,
+      amr,
+    } = payload as JWTPayload & Record<string, unknown>;
     if (
       typeof sub !== 'string' ||
       typeof jti !== 'string' ||

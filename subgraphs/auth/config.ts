@@ -18,11 +18,18 @@ export function loadConfig(env: Record<string, string | undefined>) {
     TOKEN_ISSUER: z.url().default('http://localhost:4001'),
     TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
-    SESSION_TTL_SECONDS: z.coerce.number().int().min(3600).max(90 * 86_400).default(30 * 86_400),
+    SESSION_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(3600)
+      .max(90 * 86_400)
+      .default(30 * 86_400),
     AUTH_SIGNING_KEY_FILE: z.string().min(1).optional(),
   });
   if (config.isProduction && !config.AUTH_SIGNING_KEY_FILE) {
-    throw Object.assign(new Error('Invalid configuration for the auth subgraph:\n  - AUTH_SIGNING_KEY_FILE: is required in production'), { name: 'ConfigError' });
+    throw Object.assign(new Error('Invalid configuration for the auth subgraph:\n  - AUTH_SIGNING_KEY_FILE: is required in production'), {
+      name: 'ConfigError',
+    });
   }
   return config;
 }

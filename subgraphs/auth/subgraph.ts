@@ -27,7 +27,12 @@ export async function createSubgraph(config: AuthConfig, db: Database): Promise<
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     signingKey,
   });
-  const resolvers = createResolvers({ db, issuer, passwords: await createPasswordChecker(), sessionTtlSeconds: config.SESSION_TTL_SECONDS });
+  const resolvers = createResolvers({
+    db,
+    issuer,
+    passwords: await createPasswordChecker(),
+    sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+  });
   const jwks = JSON.stringify({ keys: [signingKey.publicJwk] });
   const discovery = JSON.stringify({ issuer: config.TOKEN_ISSUER, jwks_uri: new URL(JWKS_PATH, config.TOKEN_ISSUER).href });
   return {

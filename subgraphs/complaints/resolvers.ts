@@ -32,7 +32,11 @@ function text(value: string, field: string, max: number): string {
 }
 
 /** Runs `change` on a complaint the caller can see, locked; NOT_FOUND otherwise (another tenant's id included). */
-async function changeComplaint<T>(ctx: Ctx, id: string, change: (tx: Parameters<Parameters<Ctx['db']['withTenant']>[1]>[0], complaint: ComplaintRow, viewer: ContextUser) => Promise<T>): Promise<T> {
+async function changeComplaint<T>(
+  ctx: Ctx,
+  id: string,
+  change: (tx: Parameters<Parameters<Ctx['db']['withTenant']>[1]>[0], complaint: ComplaintRow, viewer: ContextUser) => Promise<T>,
+): Promise<T> {
   const viewer = requireViewer(ctx);
   if (!isUuid(id)) throw notFound('Complaint not found');
   return ctx.db.withTenant(viewer.tenantId, async (tx) => {
@@ -55,7 +59,9 @@ export const resolvers = {
     async complaints(_: unknown, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
       const viewer = requireViewer(ctx);
       const page = parsePage(args);
-      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) => data.listComplaints(tx, scopeOf(viewer), page, { status: args.status }));
+      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) =>
+        data.listComplaints(tx, scopeOf(viewer), page, { status: args.status }),
+      );
       return toPage(rows, page);
     },
   },
@@ -94,7 +100,8 @@ export const resolvers = {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => visibleComplaint(ctx, reference.id),
     filedBy: (complaint: ComplaintRow) => userRef(complaint.filed_by),
     assignee: (complaint: ComplaintRow) => userRef(complaint.assignee_id),
-    relatedRecord: (complaint: ComplaintRow) => (complaint.related_record_id ? { __typename: 'Record', id: complaint.related_record_id } : null),
+    relatedRecord: (complaint: ComplaintRow) =>
+      complaint.related_record_id ? { __typename: 'Record', id: complaint.related_record_id } : null,
     internalNotes: (complaint: ComplaintRow) => complaint.internal_notes,
     createdAt: (complaint: ComplaintRow) => complaint.created_at,
     async comments(complaint: ComplaintRow, _: unknown, ctx: Ctx) {

@@ -7,7 +7,11 @@ import { createPermissions } from '../../auth';
 export type RuleTree = Parameters<typeof createPermissions>[0];
 
 /** The subgraph schema with its graphql-shield permissions applied (deny by default). */
-export function buildSubgraph(options: { typeDefs: DocumentNode; resolvers: GraphQLResolverMap<any>; permissions: RuleTree }): GraphQLSchema {
+export function buildSubgraph(options: {
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<any>;
+  permissions: RuleTree;
+}): GraphQLSchema {
   const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
   return applyMiddleware(schema, createPermissions(options.permissions));
 }

@@ -58,7 +58,10 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   const { service, db } = options;
   const verifier = createContextVerifier({ key: options.contextKey, audience: service.name, now: options.now });
   const app = Fastify({
-    logger: options.logger === false ? false : { level: 'info', ...(typeof options.logger === 'object' ? options.logger : {}), redact: LOG_REDACT_PATHS },
+    logger:
+      options.logger === false
+        ? false
+        : { level: 'info', ...(typeof options.logger === 'object' ? options.logger : {}), redact: LOG_REDACT_PATHS },
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true }),
@@ -101,7 +104,10 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
           const { error: publicError, masked } = toPublicError(error as GraphQLError);
           if (masked) {
             const cause = (error as GraphQLError).originalError ?? error;
-            (ctx as { reply?: { log: FastifyRequest['log'] } }).reply?.log.error({ err: cause, path: (error as GraphQLError).path }, 'resolver failed');
+            (ctx as { reply?: { log: FastifyRequest['log'] } }).reply?.log.error(
+              { err: cause, path: (error as GraphQLError).path },
+              'resolver failed',
+            );
           }
           return publicError;
         });

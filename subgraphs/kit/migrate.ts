@@ -30,6 +30,8 @@ export async function migrate(pool: pg.Pool, options: { schema: string; dir: str
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN
           CREATE ROLE ${APP_ROLE} NOLOGIN NOBYPASSRLS;
         END IF;
+      -- Roles are cluster-wide but advisory locks are per database: another database may create it first.
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
       END $$;
       CREATE SCHEMA IF NOT EXISTS ${schema};
       CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (

@@ -41,13 +41,14 @@ export function parsePage(args: { first?: number | null; after?: string | null }
 /**
  * Turns the rows of a query that fetched `limit + 1` rows ordered by (created_at, id) into a page.
  */
-export function toPage<T extends { id: string; created_at: Date | string }>(rows: T[], page: PageRequest): { nodes: T[]; pageInfo: PageInfo } {
+export function toPage<T extends { id: string; created_at: Date | string }>(
+  rows: T[],
+  page: PageRequest,
+): { nodes: T[]; pageInfo: PageInfo } {
   const hasNextPage = rows.length > page.limit;
   const nodes = hasNextPage ? rows.slice(0, page.limit) : rows;
   const last = nodes[nodes.length - 1];
-  const endCursor = last
-    ? Buffer.from(JSON.stringify([new Date(last.created_at).toISOString(), last.id])).toString('base64url')
-    : null;
+  const endCursor = last ? Buffer.from(JSON.stringify([new Date(last.created_at).toISOString(), last.id])).toString('base64url') : null;
   return { nodes, pageInfo: { hasNextPage, endCursor } };
 }
 

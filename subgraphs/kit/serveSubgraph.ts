@@ -43,7 +43,11 @@ export async function resolveContextKey(config: SubgraphConfig): Promise<string 
  * Opens the database (DATABASE_URL, or an embedded PGlite in DATA_DIR/pglite-<name>), migrates, seeds in
  * development, and starts the subgraph. `close` drains requests in flight, then closes what it opened.
  */
-export async function serveSubgraph<C extends SubgraphConfig>(module: SubgraphModule<C>, config: C, options: ServeOptions = {}): Promise<RunningSubgraph> {
+export async function serveSubgraph<C extends SubgraphConfig>(
+  module: SubgraphModule<C>,
+  config: C,
+  options: ServeOptions = {},
+): Promise<RunningSubgraph> {
   let closePool: (() => Promise<void>) | undefined;
   let pool = options.pool;
   if (!pool) {

@@ -20,7 +20,12 @@ export interface StartSubgraphOptions {
 export async function startSubgraph(options: StartSubgraphOptions): Promise<{ app: FastifyInstance; url: string }> {
   await migrate(options.db.pool, { schema: options.service.name, dir: options.migrationsDir });
   if (options.seed) await options.seed(options.db);
-  const app = await createSubgraphServer({ service: options.service, db: options.db, contextKey: options.contextKey, logger: options.logger });
+  const app = await createSubgraphServer({
+    service: options.service,
+    db: options.db,
+    contextKey: options.contextKey,
+    logger: options.logger,
+  });
   options.beforeListen?.(app);
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();

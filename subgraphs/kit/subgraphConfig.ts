@@ -10,9 +10,7 @@ export class ConfigError extends Error {
   name = 'ConfigError';
 }
 
-const booleanString = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 export const configFields = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -65,10 +63,18 @@ export function loadSubgraphConfig<Extra extends object = {}>(
     })
     .superRefine((value: any, ctx) => {
       if (value.NODE_ENV === 'production' && !value.CONTEXT_KEY) {
-        ctx.addIssue({ code: 'custom', path: ['CONTEXT_KEY'], message: 'is required in production (npm run keys:context -- ' + name + ')' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CONTEXT_KEY'],
+          message: 'is required in production (npm run keys:context -- ' + name + ')',
+        });
       }
       if (value.NODE_ENV === 'production' && value.SEED_DEMO_DATA) {
-        ctx.addIssue({ code: 'custom', path: ['SEED_DEMO_DATA'], message: 'demo data (with its public demo password) is refused in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SEED_DEMO_DATA'],
+          message: 'demo data (with its public demo password) is refused in production',
+        });
       }
     });
   const parsed = schema.safeParse(env);

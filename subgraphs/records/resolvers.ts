@@ -38,7 +38,12 @@ function checkText(value: string | null | undefined, field: string, max: number,
  * Loads a record for a change by the caller: NOT_FOUND when the caller cannot see it (so its existence does not
  * leak), FORBIDDEN when they can see it but neither own it nor hold `permission`.
  */
-async function changeRecord(ctx: Ctx, id: string, permission: 'record:update:any' | 'record:archive:any', apply: (tx: Parameters<Parameters<Ctx['db']['withTenant']>[1]>[0]) => Promise<RecordRow>) {
+async function changeRecord(
+  ctx: Ctx,
+  id: string,
+  permission: 'record:update:any' | 'record:archive:any',
+  apply: (tx: Parameters<Parameters<Ctx['db']['withTenant']>[1]>[0]) => Promise<RecordRow>,
+) {
   const viewer = requireViewer(ctx);
   if (!isUuid(id)) throw notFound('Record not found');
   return ctx.db.withTenant(viewer.tenantId, async (tx) => {
@@ -75,7 +80,11 @@ export const resolvers = {
         data.insertRecord(tx, { tenantId: viewer.tenantId, ownerId: viewer.id, title, body, classification }),
       );
     },
-    async updateRecord(_: unknown, args: { id: string; input: { title?: string | null; body?: string | null; classification?: Classification | null } }, ctx: Ctx) {
+    async updateRecord(
+      _: unknown,
+      args: { id: string; input: { title?: string | null; body?: string | null; classification?: Classification | null } },
+      ctx: Ctx,
+    ) {
       const title = checkText(args.input.title, 'title', 200, false);
       const body = checkText(args.input.body, 'body', 20_000, false);
       const viewer = requireViewer(ctx);

@@ -5,12 +5,12 @@ import * as users from './subgraph';
 Promise.resolve()
   .then(() => serveSubgraph(users, loadConfig(process.env)))
   .then(
-  (running) => {
-    running.app.log.info(`users subgraph ready at ${running.url}`);
-    closeOnSignals(running, running.app.log);
-  },
-  (error: Error) => {
-    console.error(error.name === 'ConfigError' ? error.message : error);
-    process.exit(1);
-  },
-);
+    (running) => {
+      running.app.log.info(`users subgraph ready at ${running.url}`);
+      closeOnSignals(running, running.app.log);
+    },
+    (error: Error) => {
+      console.error(error.name === 'ConfigError' ? error.message : error);
+      process.exit(1);
+    },
+  );

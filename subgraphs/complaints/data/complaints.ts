@@ -93,7 +93,10 @@ export async function listComments(tx: Tx, tenantId: string, complaintId: string
   return rows;
 }
 
-export async function insertComment(tx: Tx, values: { tenantId: string; complaintId: string; authorId: string; body: string }): Promise<CommentRow> {
+export async function insertComment(
+  tx: Tx,
+  values: { tenantId: string; complaintId: string; authorId: string; body: string },
+): Promise<CommentRow> {
   const { rows } = await tx.query<CommentRow>(
     `INSERT INTO complaints.comments (tenant_id, complaint_id, author_id, body) VALUES ($1, $2, $3, $4)
      RETURNING id, tenant_id, complaint_id, author_id, body, created_at`,

@@ -26,16 +26,21 @@ const COLUMNS = 'id, tenant_id, owner_id, title, body, classification, created_a
 const VISIBLE = '(owner_id = $2 OR classification = ANY($3::text[]))';
 
 export async function findRecord(tx: Tx, v: Visibility, id: string): Promise<RecordRow | null> {
-  const { rows } = await tx.query<RecordRow>(
-    `SELECT ${COLUMNS} FROM records.records WHERE tenant_id = $1 AND ${VISIBLE} AND id = $4`,
-    [v.tenantId, v.viewerId, v.classifications, id],
-  );
+  const { rows } = await tx.query<RecordRow>(`SELECT ${COLUMNS} FROM records.records WHERE tenant_id = $1 AND ${VISIBLE} AND id = $4`, [
+    v.tenantId,
+    v.viewerId,
+    v.classifications,
+    id,
+  ]);
   return rows[0] ?? null;
 }
 
 /** For mutations: the record whatever its classification, locked for update. */
 export async function findRecordForUpdate(tx: Tx, tenantId: string, id: string): Promise<RecordRow | null> {
-  const { rows } = await tx.query<RecordRow>(`SELECT ${COLUMNS} FROM records.records WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  const { rows } = await tx.query<RecordRow>(`SELECT ${COLUMNS} FROM records.records WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
+    tenantId,
+    id,
+  ]);
   return rows[0] ?? null;
 }
 

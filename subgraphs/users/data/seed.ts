@@ -3,7 +3,11 @@ import { DEMO_TENANTS, type Database } from '../../kit';
 /** Demo tenants and profiles (development and tests). Idempotent. */
 export async function seed(db: Database): Promise<void> {
   for (const tenant of DEMO_TENANTS) {
-    await db.pool.query('INSERT INTO users.tenants (id, slug, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [tenant.id, tenant.slug, tenant.name]);
+    await db.pool.query('INSERT INTO users.tenants (id, slug, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
+      tenant.id,
+      tenant.slug,
+      tenant.name,
+    ]);
     let minute = 0;
     for (const user of Object.values(tenant.users)) {
       await db.pool.query(

@@ -1,0 +1,211 @@
+import { createContextSigner, CONTEXT_HEADER } from '../../auth';
+import { postGraphQL, startStack, SUBGRAPH_NAMES, type Stack } from '../helpers/stack';
+import { acme, decodePayload, mintAccessToken, signRaw, unsignedToken } from '../helpers/tokens';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+beforeEach(() => stack.resetCalls());
+
+const CROSS_SUBGRAPH_QUERY = /* GraphQL */ `
+  query ComplaintTrail($id: ID!) {
+    complaint(id: $id) {
+      subject
+      filedBy {
+        displayName
+        records(first: 10) {
+          nodes {
+            title
+            owner {
+              displayName
+              email
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+describe('the request path through the gateway', () => {
+  it('logs in and runs a query crossing three subgraphs through _entities', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    stack.resetCalls();
+    const complaintId = '00000001-0002-4000-8000-000000000001';
+    const result = await stack.gql(CROSS_SUBGRAPH_QUERY, { token, variables: { id: complaintId } });
+
+    expect(result.status).toBe(200);
+    expect(result.body.errors).toBeUndefined();
+    const complaint = result.body.data.complaint;
+    expect(complaint.subject).toBe('Record shows the wrong date');
+    expect(complaint.filedBy.displayName).toBe('Acme Member');
+    expect(complaint.filedBy.records.nodes.length).toBeGreaterThan(0);
+    for (const record of complaint.filedBy.records.nodes) {
+      expect(record.owner).toEqual({ displayName: 'Acme Member', email: 'member@acme.example' });
+    }
+    // complaints → users (filer) → records (their records) → users (owners)
+    expect(stack.subgraphs.complaints.calls).toHaveLength(1);
+    expect(stack.subgraphs.records.calls).toHaveLength(1);
+    expect(stack.subgraphs.users.calls.length).toBeGreaterThanOrEqual(1);
+    expect(stack.subgraphs.auth.calls).toHaveLength(0);
+  });
+
+  it('forwards a signed context made for each subgraph, with the caller, tenant, roles and request id', async () => {
+    const token = await stack.login('agent@acme.example', 'acme');
+    stack.resetCalls();
+    const result = await stack.gql('{ viewer { userId roles } me { displayName } }', { token });
+    expect(result.body.errors).toBeUndefined();
+
+    const requestId = result.headers.get('x-request-id');
+    for (const name of ['auth', 'users'] as const) {
+      const header = stack.subgraphs[name].calls[0].headers[CONTEXT_HEADER] as string;
+      const claims = decodePayload(header);
+      expect(claims).toMatchObject({ aud: name, sub: acme.users.agent.id, tid: acme.id, roles: ['AGENT'], rid: requestId });
+      expect(claims.exp - claims.iat).toBeLessThanOrEqual(60);
+      expect(JSON.parse(Buffer.from(header.split('.')[0], 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'gatehouse-ctx+jwt' });
+    }
+  });
+
+  it('lets an anonymous request through with a signed anonymous context', async () => {
+    const result = await stack.gql('{ viewer { userId } }');
+    expect(result.status).toBe(200);
+    expect(result.body.data).toEqual({ viewer: null });
+    const claims = decodePayload(stack.subgraphs.auth.calls[0].headers[CONTEXT_HEADER] as string);
+    expect(claims.sub).toBeUndefined();
+    expect(claims.aud).toBe('auth');
+  });
+
+  it('answers UNAUTHENTICATED (not FORBIDDEN) to an anonymous caller of a protected field', async () => {
+    const result = await stack.gql('{ records { nodes { id } } }');
+    expect(result.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(result.body.data).toBeNull();
+  });
+
+  describe('refuses bad tokens with 401 before any subgraph call', () => {
+    const claims = () => ({
+      iss: stack.issuer,
+      aud: stack.audience,
+      sub: acme.users.admin.id,
+      tenant_id: acme.id,
+      roles: ['ADMIN'],
+      sid: crypto.randomUUID(),
+      jti: crypto.randomUUID(),
+      iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(Date.now() / 1000) + 600,
+    });
+
+    const cases: Array<[string, () => Promise<string>, string]> = [
+      [
+        'a token forged with another key under the real kid',
+        async () => signRaw({ kid: stack.signingKey.kid, typ: 'at+jwt' }, claims()),
+        'token_signature_invalid',
+      ],
+      [
+        'an unsigned token (alg none)',
+        async () => unsignedToken({ kid: stack.signingKey.kid, typ: 'at+jwt' }, claims()),
+        'token_malformed',
+      ],
+      [
+        'an expired token',
+        async () =>
+          mintAccessToken(stack.signingKey, {
+            issuer: stack.issuer,
+            audience: stack.audience,
+            userId: acme.users.admin.id,
+            tenantId: acme.id,
+            roles: ['ADMIN'],
+            now: Date.now() - 20 * 60_000,
+          }),
+        'token_expired',
+      ],
+      ['garbage', async () => 'not.a.jwt', 'token_malformed'],
+    ];
+
+    it.each(cases)('%s', async (_name, makeToken, reason) => {
+      const result = await stack.gql('{ me { displayName } records { nodes { id } } }', { token: await makeToken() });
+      expect(result.status).toBe(401);
+      expect(result.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(result.body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
+      expect(stack.totalCalls()).toBe(0);
+    });
+  });
+
+  it('never lets a client-sent context header reach a subgraph, whatever its case', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    stack.resetCalls();
+    // A context claiming ADMIN, correctly signed with the real secret: still dropped at the gateway.
+    const forged = createContextSigner({ masterSecret: stack.contextSecret }).sign(
+      { user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], sessionId: 'x' }, requestId: 'r', clientAddress: '1.2.3.4' },
+      'users',
+    );
+    const headers = { [CONTEXT_HEADER]: forged, 'GATEHOUSE-CONTEXT': forged, 'x-gatehouse-context': forged };
+    const result = await stack.gql('{ me { displayName } }', { token, headers });
+    expect(result.body.data.me.displayName).toBe('Acme Member');
+    const adminOnly = await stack.gql('{ users { nodes { email } } }', { token, headers });
+    expect(adminOnly.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(stack.subgraphs.users.calls).toHaveLength(2);
+    const received = stack.subgraphs.users.calls[0].headers;
+    expect(received[CONTEXT_HEADER]).not.toBe(forged);
+    expect(received['x-gatehouse-context']).toBeUndefined();
+    expect(decodePayload(received[CONTEXT_HEADER] as string).roles).toEqual(['MEMBER']);
+  });
+
+  it('masks internal failures and never returns a stack trace', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    const result = await stack.gql('{ records(first: 1000) { nodes { id } } }', { token });
+    expect(result.body.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'page_size_out_of_range' });
+    expect(JSON.stringify(result.body)).not.toMatch(/stacktrace|at \w+ \(|127\.0\.0\.1|localhost/);
+  });
+});
+
+describe('each subgraph called directly', () => {
+  const signerFor = (secret: string, now?: () => number) => createContextSigner({ masterSecret: secret, now });
+  const anonymous = { user: null, requestId: 'test', clientAddress: '127.0.0.1' };
+
+  it.each(SUBGRAPH_NAMES)(
+    '%s refuses a missing, forged, altered, expired or misaddressed context and answers a valid one',
+    async (name) => {
+      const url = stack.subgraphs[name].url;
+      const query = '{ _service { sdl } }';
+      const valid = signerFor(stack.contextSecret).sign(anonymous, name);
+      const [head, payload, signature] = valid.split('.');
+      const altered = `${head}.${Buffer.from(JSON.stringify({ ...decodePayload(valid), sub: acme.users.admin.id, tid: acme.id, sid: 's', roles: ['ADMIN'] })).toString('base64url')}.${signature}`;
+      const attempts: Record<string, Record<string, string>> = {
+        missing: {},
+        forged: { [CONTEXT_HEADER]: signerFor(Buffer.alloc(32, 7).toString('base64url')).sign(anonymous, name) },
+        altered: { [CONTEXT_HEADER]: altered },
+        expired: { [CONTEXT_HEADER]: signerFor(stack.contextSecret, () => Date.now() - 5 * 60_000).sign(anonymous, name) },
+        otherSubgraph: { [CONTEXT_HEADER]: signerFor(stack.contextSecret).sign(anonymous, name === 'users' ? 'records' : 'users') },
+        unsigned: { [CONTEXT_HEADER]: `${head}.${payload}.` },
+      };
+      for (const [attempt, headers] of Object.entries(attempts)) {
+        const result = await postGraphQL(url, query, { headers });
+        expect({ attempt, status: result.status, code: result.body.errors?.[0].extensions?.code, data: result.body.data ?? null }).toEqual({
+          attempt,
+          status: 401,
+          code: 'UNAUTHENTICATED',
+          data: null,
+        });
+      }
+      const ok = await postGraphQL(url, query, { headers: { [CONTEXT_HEADER]: valid } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.data._service.sdl).toContain('type Query');
+    },
+  );
+
+  it('refuses _entities without a valid context', async () => {
+    const result = await postGraphQL(
+      stack.subgraphs.users.url,
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }',
+      {
+        variables: { r: [{ __typename: 'User', id: acme.users.admin.id }] },
+      },
+    );
+    expect(result.status).toBe(401);
+    expect(result.body.data).toBeNull();
+  });
+});

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openEmbeddedPool } from '../../subgraphs/kit';
+
+export interface TestDatabase {
+  pool: pg.Pool;
+  /** Where the database lives: 'postgres' (DATABASE_URL) or 'pglite'. */
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, empty database for one test file: a new database on the server of DATABASE_URL (dropped afterwards),
+ * or an in-memory PGlite when DATABASE_URL is unset. Test runs never share tables.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const embedded = await openEmbeddedPool(undefined);
+    return { pool: embedded.pool, kind: 'pglite', close: embedded.close };
+  }
+  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const testUrl = new URL(url);
+  testUrl.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: testUrl.href, max: 10 });
+  return {
+    pool,
+    kind: 'postgres',
+    async close() {
+      await pool.end();
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { SignJWT, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
+import { createAccessTokenIssuer, type PublishedSigningKey } from '../../auth';
+import { DEMO_TENANTS } from '../../subgraphs/kit';
+
+export const acme = DEMO_TENANTS[0];
+export const globex = DEMO_TENANTS[1];
+
+/** Mints an access token with the stack's real signing key, at a chosen time (tests only). */
+export async function mintAccessToken(
+  key: PublishedSigningKey,
+  options: { issuer: string; audience: string; userId: string; tenantId: string; roles: string[]; now?: number; sessionId?: string },
+) {
+  const issuer = createAccessTokenIssuer({
+    issuer: options.issuer,
+    audience: options.audience,
+    signingKey: key,
+    now: options.now === undefined ? undefined : () => options.now!,
+  });
+  const issued = await issuer.issue({
+    userId: options.userId,
+    tenantId: options.tenantId,
+    roles: options.roles,
+    sessionId: options.sessionId ?? crypto.randomUUID(),
+  });
+  return issued.token;
+}
+
+/** Signs arbitrary claims and header with a key of our own choosing (for forged tokens). */
+export async function signRaw(header: Record<string, unknown>, claims: JWTPayload, key?: CryptoKey) {
+  const signingKey = key ?? (await generateKeyPair('ES256')).privateKey;
+  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', ...header } as any).sign(signingKey);
+}
+
+/** An unsigned JWT (alg none). */
+export function unsignedToken(header: Record<string, unknown>, claims: JWTPayload): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ ...header, alg: 'none' })}.${encode(claims)}.`;
+}
+
+/** Decodes a compact JWS payload without verifying it (for inspecting what a subgraph received). */
+export function decodePayload(jws: string): Record<string, any> {
+  return JSON.parse(Buffer.from(jws.split('.')[1], 'base64url').toString('utf8'));
+}
