@@ -1,14 +1,15 @@
 /**
  * npm run compose        composes supergraph.yaml and writes supergraph.graphql
  * npm run schema:check   exits 1 when composition fails or the committed supergraph.graphql is stale
+ * Either takes --config <path> to use another supergraph.yaml (the output is written beside it).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { composeSupergraph } from './composition';
 
-const root = resolve(__dirname, '..');
-const configPath = resolve(root, 'supergraph.yaml');
-const outputPath = resolve(root, 'supergraph.graphql');
+const configFlag = process.argv.indexOf('--config');
+const configPath = configFlag === -1 ? resolve(__dirname, '..', 'supergraph.yaml') : resolve(process.argv[configFlag + 1]);
+const outputPath = resolve(dirname(configPath), 'supergraph.graphql');
 
 async function main(check: boolean): Promise<number> {
   const result = await composeSupergraph(configPath);

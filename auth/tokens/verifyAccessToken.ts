@@ -61,13 +61,12 @@ const UUIDISH = /^[A-Za-z0-9_-]{1,128}$/;
 
 function reasonOf(error: unknown): TokenRejectionReason {
   if (error instanceof AccessTokenError) return error.reason;
-  if (error instanceof joseErrors.JWTExpired) return 'token_expired';
+  if (error instanceof joseErrors.JWTExpired) return error.claim === 'iat' ? 'token_too_old' : 'token_expired';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token_signature_invalid';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token_algorithm_refused';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf') return 'token_not_yet_valid';
     if (error.claim === 'typ') return 'token_type_invalid';
-    if (error.claim === 'iat' && error.reason === 'check_failed') return 'token_too_old';
     return 'token_claims_invalid';
   }
   return 'token_malformed';

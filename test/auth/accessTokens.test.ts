@@ -1,0 +1,136 @@
+import { SignJWT, base64url, exportJWK, generateKeyPair } from 'jose';
+import {
+  AccessTokenError,
+  createAccessTokenIssuer,
+  createAccessTokenVerifier,
+  generateSigningKey,
+  type KeyResolver,
+  type PublishedSigningKey,
+} from '../../auth';
+
+const issuer = 'https://auth.test';
+const audience = 'gatehouse';
+let key: PublishedSigningKey;
+let resolver: KeyResolver & { lookups: number };
+
+beforeAll(async () => {
+  key = await generateSigningKey();
+  const { createPublicKey } = await import('node:crypto');
+  const publicKey = createPublicKey({ key: key.publicJwk as any, format: 'jwk' });
+  resolver = {
+    lookups: 0,
+    async getKey(kid) {
+      this.lookups += 1;
+      return kid === key.kid ? { kid, alg: 'ES256', key: publicKey } : undefined;
+    },
+  };
+});
+
+const subject = { userId: 'u1', tenantId: 't1', roles: ['MEMBER'], sessionId: 's1' };
+const verifierAt = (nowMs: number, extra: Partial<Parameters<typeof createAccessTokenVerifier>[0]> = {}) =>
+  createAccessTokenVerifier({ issuer, audience, keys: resolver, now: () => nowMs, ...extra });
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    return error instanceof AccessTokenError ? error.reason : `unexpected: ${(error as Error).message}`;
+  }
+}
+
+function claims(now: number, overrides: Record<string, unknown> = {}) {
+  return { iss: issuer, aud: audience, sub: 'u1', tenant_id: 't1', roles: ['MEMBER'], sid: 's1', jti: 'j1', iat: now, exp: now + 900, ...overrides };
+}
+
+describe('access tokens', () => {
+  it('issues ES256 at+jwt tokens with every required claim and verifies them', async () => {
+    const now = Date.now();
+    const { token, expiresIn } = await createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now }).issue({ ...subject, amr: ['pwd'], authTime: 5 });
+    expect(expiresIn).toBe(900);
+    const principal = await verifierAt(now).verify(token);
+    expect(principal).toMatchObject({ userId: 'u1', tenantId: 't1', roles: ['MEMBER'], sessionId: 's1', issuer, amr: ['pwd'], authTime: 5 });
+    expect(principal.expiresAt - principal.issuedAt).toBe(900);
+  });
+
+  it('checks the signature once per token: a repeat is answered from the cache', async () => {
+    const now = Date.now();
+    const { token } = await createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now }).issue(subject);
+    const verifier = verifierAt(now);
+    const before = resolver.lookups;
+    await verifier.verify(token);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(resolver.lookups - before).toBe(1);
+  });
+
+  it('keeps the cache bounded whatever the number of distinct tokens', async () => {
+    const now = Date.now();
+    const verifier = verifierAt(now, { cacheSize: 5 });
+    const tokenIssuer = createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now });
+    for (let i = 0; i < 20; i++) await verifier.verify((await tokenIssuer.issue({ ...subject, sessionId: `s${i}` })).token);
+    expect(verifier.cacheSize).toBe(5);
+  });
+
+  it('refuses a cached token once it has expired', async () => {
+    let now = Date.now();
+    const { token } = await createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now }).issue(subject);
+    const verifier = createAccessTokenVerifier({ issuer, audience, keys: resolver, now: () => now, clockToleranceSeconds: 5 });
+    await verifier.verify(token);
+    now += 906_000;
+    expect(await reasonOf(verifier.verify(token))).toBe('token_expired');
+  });
+
+  describe('refuses', () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const sign = (header: Record<string, unknown>, body: Record<string, unknown>) =>
+      new SignJWT(body)
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt', ...header } as any)
+        .sign(key.privateKey, { crit: { exp2: true } });
+
+    it.each([
+      ['the wrong issuer', {}, { iss: 'https://evil.test' }, 'token_claims_invalid'],
+      ['the wrong audience', {}, { aud: 'other' }, 'token_claims_invalid'],
+      ['the wrong typ (an ID token)', { typ: 'JWT' }, {}, 'token_type_invalid'],
+      ['a missing exp', {}, { exp: undefined }, 'token_claims_invalid'],
+      ['an expired token', {}, { iat: nowSeconds - 2000, exp: nowSeconds - 100 }, 'token_expired'],
+      ['a not-yet-valid token', {}, { nbf: nowSeconds + 600 }, 'token_not_yet_valid'],
+      ['a token older than the maximum age', {}, { iat: nowSeconds - 7200, exp: nowSeconds + 100 }, 'token_too_old'],
+      ['an embedded jwk header', { jwk: { kty: 'EC' } }, {}, 'token_header_refused'],
+      ['a jku header', { jku: 'https://evil.test/jwks' }, {}, 'token_header_refused'],
+      ['an x5u header', { x5u: 'https://evil.test/cert' }, {}, 'token_header_refused'],
+      ['an unknown crit header', { crit: ['exp2'], exp2: 1 }, {}, 'token_header_refused'],
+      ['an unknown kid', { kid: 'unknown' }, {}, 'token_unknown_key'],
+      ['missing roles or tenant', {}, { tenant_id: undefined }, 'token_claims_invalid'],
+    ])('%s', async (_name, header, overrides, reason) => {
+      const body = claims(nowSeconds, overrides);
+      for (const name of Object.keys(body)) if ((body as any)[name] === undefined) delete (body as any)[name];
+      expect(await reasonOf(verifierAt(Date.now()).verify(await sign(header, body)))).toBe(reason);
+    });
+
+    it('alg none', async () => {
+      const encode = (value: object) => base64url.encode(JSON.stringify(value));
+      const token = `${encode({ alg: 'none', kid: key.kid, typ: 'at+jwt' })}.${encode(claims(nowSeconds))}.`;
+      expect(await reasonOf(verifierAt(Date.now()).verify(token))).toBe('token_algorithm_refused');
+    });
+
+    it('HS256 signed with the public key as the secret (key confusion)', async () => {
+      const secret = new TextEncoder().encode(JSON.stringify(key.publicJwk));
+      const token = await new SignJWT(claims(nowSeconds)).setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: 'at+jwt' }).sign(secret);
+      expect(await reasonOf(verifierAt(Date.now()).verify(token))).toBe('token_algorithm_refused');
+    });
+
+    it('a token signed by another key under the same kid', async () => {
+      const other = await generateKeyPair('ES256');
+      const token = await new SignJWT(claims(nowSeconds)).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' }).sign(other.privateKey);
+      expect(await reasonOf(verifierAt(Date.now()).verify(token))).toBe('token_signature_invalid');
+      expect(await exportJWK(other.publicKey)).not.toEqual(key.publicJwk);
+    });
+  });
+
+  it('validates its options before any signing', () => {
+    expect(() => createAccessTokenIssuer({ issuer: '', audience, signingKey: key })).toThrow(TypeError);
+    expect(() => createAccessTokenIssuer({ issuer, audience, signingKey: { ...key, alg: 'HS256' as any } })).toThrow(TypeError);
+    expect(() => createAccessTokenVerifier({ issuer, audience, keys: {} as any })).toThrow(TypeError);
+  });
+});

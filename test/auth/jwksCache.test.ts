@@ -1,0 +1,77 @@
+import { JwksUnavailableError, createJwksCache, generateSigningKey, type PublishedSigningKey } from '../../auth';
+import { startJwksServer } from '../helpers/jwksServer';
+
+let first: PublishedSigningKey;
+let second: PublishedSigningKey;
+let server: Awaited<ReturnType<typeof startJwksServer>>;
+
+beforeAll(async () => {
+  [first, second] = await Promise.all([generateSigningKey(), generateSigningKey()]);
+  server = await startJwksServer([first.publicJwk]);
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.setKeys([first.publicJwk]);
+  server.setUp(true);
+});
+
+describe('the JWKS cache', () => {
+  it('answers known keys from memory, with the algorithm chosen by the key', async () => {
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0 });
+    await cache.load();
+    const before = server.fetches;
+    const resolved = await cache.getKey(first.kid);
+    expect(resolved).toMatchObject({ kid: first.kid, alg: 'ES256' });
+    expect(server.fetches).toBe(before);
+  });
+
+  it('fetches at most once per cooldown for a flood of unknown kids, concurrent misses sharing one fetch', async () => {
+    let now = 1_000_000;
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 30_000, now: () => now });
+    await cache.load();
+    const before = server.fetches;
+    now += 30_000;
+    const flood = await Promise.all(Array.from({ length: 200 }, (_, i) => cache.getKey(`random-${i}`)));
+    expect(flood.every((key) => key === undefined)).toBe(true);
+    expect(server.fetches - before).toBe(1);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => cache.getKey(`again-${i}`)));
+    expect(server.fetches - before).toBe(1);
+  });
+
+  it('accepts a newly published key without a restart', async () => {
+    let now = 1_000_000;
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 10_000, now: () => now });
+    await cache.load();
+    server.setKeys([first.publicJwk, second.publicJwk]);
+    now += 10_000;
+    expect(await cache.getKey(second.kid)).toMatchObject({ kid: second.kid });
+  });
+
+  it('keeps the last good key set while the publisher is down, up to the maximum staleness', async () => {
+    let now = 1_000_000;
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 1000, maxStaleMs: 60_000, now: () => now });
+    await cache.load();
+    server.setUp(false);
+    now += 59_000;
+    expect(await cache.getKey('unknown')).toBeUndefined(); // refetch fails; old set still held
+    expect(await cache.getKey(first.kid)).toMatchObject({ kid: first.kid });
+    now += 2_000;
+    await expect(cache.getKey(first.kid)).rejects.toBeInstanceOf(JwksUnavailableError);
+    expect(cache.isReady).toBe(false);
+  });
+
+  it('never uses symmetric or private keys from the set', async () => {
+    server.setKeys([{ kty: 'oct', k: 'c2VjcmV0', kid: 'hmac', alg: 'HS256' }, { ...first.publicJwk, kid: 'private', d: 'x' }, first.publicJwk]);
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 1_000_000 });
+    await cache.load();
+    expect(await cache.getKey('hmac')).toBeUndefined();
+    expect(await cache.getKey('private')).toBeUndefined();
+  });
+
+  it('fails to load, and is not ready, when the publisher is unreachable', async () => {
+    server.setUp(false);
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0 });
+    await expect(cache.load()).rejects.toThrow();
+    expect(cache.isReady).toBe(false);
+  });
+});
