@@ -7,36 +7,30 @@ const base64urlSecret = z
   .refine((value) => Buffer.from(value, 'base64url').length >= 32, 'must hold at least 32 bytes');
 const SUBGRAPH_URL_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    DATA_DIR: z.string().min(1).default('.data'),
-    SUPERGRAPH_PATH: z.string().min(1).default('supergraph.graphql'),
-    SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
-    TOKEN_ISSUER: z.url().default('http://localhost:4001'),
-    TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
-    AUTH_JWKS_URL: z.url().default('http://localhost:4001/.well-known/jwks.json'),
-    JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
-    JWKS_REFRESH_MS: z.coerce.number().int().min(0).default(300_000),
-    JWKS_MAX_STALE_MS: z.coerce.number().int().min(0).default(3_600_000),
-    CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
-    MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(60).default(3600),
-    TOKEN_CACHE_SIZE: z.coerce.number().int().min(1).default(10_000),
-    CONTEXT_SIGNING_SECRET: base64urlSecret.optional(),
-    CONTEXT_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
-    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(262_144),
-    TRUST_PROXY: booleanString.default(false),
-    INTROSPECTION: booleanString.optional(),
-  })
-  .superRefine((value, ctx) => {
-    if (value.NODE_ENV === 'production' && !value.CONTEXT_SIGNING_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['CONTEXT_SIGNING_SECRET'], message: 'is required in production (npm run keys:context)' });
-    }
-  });
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  SUPERGRAPH_PATH: z.string().min(1).default('supergraph.graphql'),
+  SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  TOKEN_ISSUER: z.url().default('http://localhost:4001'),
+  TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
+  AUTH_JWKS_URL: z.url().default('http://localhost:4001/.well-known/jwks.json'),
+  JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  JWKS_REFRESH_MS: z.coerce.number().int().min(0).default(300_000),
+  JWKS_MAX_STALE_MS: z.coerce.number().int().min(0).default(3_600_000),
+  CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(60).default(3600),
+  TOKEN_CACHE_SIZE: z.coerce.number().int().min(1).default(10_000),
+  CONTEXT_SIGNING_SECRET: base64urlSecret.optional(),
+  CONTEXT_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(262_144),
+  TRUST_PROXY: booleanString.default(false),
+  INTROSPECTION: booleanString.optional(),
+});
 
 export class ConfigError extends Error {
   name = 'ConfigError';
@@ -50,6 +44,10 @@ export function loadConfig(env: Record<string, string | undefined>) {
   const parsed = schema.safeParse(env);
   const subgraphUrls: Record<string, string> = {};
   const problems: string[] = parsed.success ? [] : parsed.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`);
+  // Checked apart from the schema so that they are reported even when other variables fail to parse.
+  if (env.NODE_ENV === 'production' && !env.CONTEXT_SIGNING_SECRET) {
+    problems.push('  - CONTEXT_SIGNING_SECRET: is required in production (npm run keys:context)');
+  }
   for (const [key, value] of Object.entries(env)) {
     const match = SUBGRAPH_URL_VARIABLE.exec(key);
     if (!match || value === undefined) continue;

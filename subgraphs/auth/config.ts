@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadSubgraphConfig } from '../kit';
+import { ConfigError, loadSubgraphConfig } from '../kit';
 
 interface AuthEnv {
   TOKEN_ISSUER: string;
@@ -27,9 +27,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     AUTH_SIGNING_KEY_FILE: z.string().min(1).optional(),
   });
   if (config.isProduction && !config.AUTH_SIGNING_KEY_FILE) {
-    throw Object.assign(new Error('Invalid configuration for the auth subgraph:\n  - AUTH_SIGNING_KEY_FILE: is required in production'), {
-      name: 'ConfigError',
-    });
+    throw new ConfigError('Invalid configuration for the auth subgraph:\n  - AUTH_SIGNING_KEY_FILE: is required in production');
   }
   return config;
 }

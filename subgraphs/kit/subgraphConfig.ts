@@ -1,26 +1,15 @@
 import { z } from 'zod';
 
-/** Turns zod issues into one start-up message that names every bad variable. */
-export function formatConfigIssues(service: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-  return `Invalid configuration for ${service}:\n${lines.join('\n')}`;
-}
-
 export class ConfigError extends Error {
   name = 'ConfigError';
 }
 
-const booleanString = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+/** One line per bad variable, for the start-up message. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+}
 
-export const configFields = {
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  DATA_DIR: z.string().min(1).default('.data'),
-  booleanString,
-  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
-};
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const base64urlSecret = z
   .string()
@@ -39,9 +28,9 @@ interface BaseSubgraphEnv {
 }
 
 /**
- * Parses the variables every subgraph shares. `extra` adds a subgraph's own fields; the result is frozen.
- * In production CONTEXT_KEY (this subgraph's derived key) is required; in development it may be omitted and is
- * then derived from the development secret kept in DATA_DIR.
+ * Parses the variables every subgraph shares, plus `extra` fields of one subgraph, and fails with one message
+ * naming every bad variable. In production CONTEXT_KEY (this subgraph's derived key) is required; in development
+ * it may be omitted and is then derived from the development secret kept in DATA_DIR. The result is frozen.
  */
 export function loadSubgraphConfig<Extra extends object = {}>(
   name: string,
@@ -49,42 +38,33 @@ export function loadSubgraphConfig<Extra extends object = {}>(
   env: Record<string, string | undefined>,
   extra: z.ZodRawShape = {},
 ) {
-  const schema = z
-    .object({
-      NODE_ENV: configFields.NODE_ENV,
-      PORT: configFields.port(defaultPort),
-      HOST: configFields.HOST,
-      LOG_LEVEL: configFields.LOG_LEVEL,
-      DATABASE_URL: configFields.DATABASE_URL,
-      DATA_DIR: configFields.DATA_DIR,
-      CONTEXT_KEY: base64urlSecret.optional(),
-      SEED_DEMO_DATA: booleanString.optional(),
-      ...extra,
-    })
-    .superRefine((value: any, ctx) => {
-      if (value.NODE_ENV === 'production' && !value.CONTEXT_KEY) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['CONTEXT_KEY'],
-          message: 'is required in production (npm run keys:context -- ' + name + ')',
-        });
-      }
-      if (value.NODE_ENV === 'production' && value.SEED_DEMO_DATA) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['SEED_DEMO_DATA'],
-          message: 'demo data (with its public demo password) is refused in production',
-        });
-      }
-    });
+  const schema = z.object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    CONTEXT_KEY: base64urlSecret.optional(),
+    SEED_DEMO_DATA: booleanString.optional(),
+    ...extra,
+  });
   const parsed = schema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(formatConfigIssues(`the ${name} subgraph`, parsed.error));
-  const value = parsed.data as BaseSubgraphEnv & Extra;
+  const problems = parsed.success ? [] : formatIssues(parsed.error);
+  // Checked apart from the schema so that they are reported even when other variables fail to parse.
+  if (env.NODE_ENV === 'production') {
+    if (!env.CONTEXT_KEY) problems.push(`  - CONTEXT_KEY: is required in production (npm run keys:context)`);
+    if (env.SEED_DEMO_DATA === 'true' || env.SEED_DEMO_DATA === '1') {
+      problems.push('  - SEED_DEMO_DATA: demo data (with its public demo password) is refused in production');
+    }
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(`Invalid configuration for the ${name} subgraph:\n${problems.join('\n')}`);
+  const value = parsed.data as unknown as BaseSubgraphEnv & Extra;
   return Object.freeze({
     ...value,
     name,
     isProduction: value.NODE_ENV === 'production',
-    seedDemoData: (value.SEED_DEMO_DATA as boolean | undefined) ?? value.NODE_ENV !== 'production',
+    seedDemoData: value.SEED_DEMO_DATA ?? value.NODE_ENV !== 'production',
   });
 }
 export type SubgraphConfig<Extra extends object = {}> = ReturnType<typeof loadSubgraphConfig<Extra>>;

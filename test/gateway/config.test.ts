@@ -1,0 +1,63 @@
+import { loadConfig } from '../../gateway/config';
+import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
+import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+
+const secret = Buffer.alloc(32, 3).toString('base64url');
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '';
+}
+
+describe('gateway configuration', () => {
+  it('runs on defaults in development, frozen', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 4000, TOKEN_AUDIENCE: 'gatehouse', introspection: true, isProduction: false });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('fails start-up with one message that names every bad variable', () => {
+    const message = messageOf(() =>
+      loadConfig({ PORT: 'eighty', TOKEN_ISSUER: 'not a url', CLOCK_TOLERANCE_SECONDS: '9999', SUBGRAPH_USERS_URL: 'ftp://x', NODE_ENV: 'production' }),
+    );
+    expect(message).toMatch(/^Invalid configuration for the gateway:/);
+    for (const variable of ['PORT', 'TOKEN_ISSUER', 'CLOCK_TOLERANCE_SECONDS', 'SUBGRAPH_USERS_URL', 'CONTEXT_SIGNING_SECRET']) {
+      expect(message).toContain(`- ${variable}:`);
+    }
+  });
+
+  it('requires a configured context secret in production and turns introspection off there', () => {
+    expect(messageOf(() => loadConfig({ NODE_ENV: 'production' }))).toContain('CONTEXT_SIGNING_SECRET: is required in production');
+    const config = loadConfig({ NODE_ENV: 'production', CONTEXT_SIGNING_SECRET: secret });
+    expect(config.introspection).toBe(false);
+  });
+
+  it('refuses a context secret shorter than 32 bytes', () => {
+    expect(messageOf(() => loadConfig({ CONTEXT_SIGNING_SECRET: 'c2hvcnQ' }))).toContain('CONTEXT_SIGNING_SECRET: must hold at least 32 bytes');
+  });
+
+  it('reads per-subgraph URL overrides', () => {
+    expect(loadConfig({ SUBGRAPH_USERS_URL: 'http://users:4002/graphql' }).subgraphUrls).toEqual({ users: 'http://users:4002/graphql' });
+  });
+});
+
+describe('subgraph configuration', () => {
+  it('defaults each subgraph to its own port and seeds demo data in development only', () => {
+    expect(loadUsersConfig({})).toMatchObject({ PORT: 4002, seedDemoData: true, name: 'users' });
+    expect(loadUsersConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret })).toMatchObject({ seedDemoData: false });
+  });
+
+  it('requires the derived context key in production and refuses demo data there', () => {
+    const message = messageOf(() => loadUsersConfig({ NODE_ENV: 'production', SEED_DEMO_DATA: 'true', DATABASE_URL: 'mysql://x' }));
+    for (const variable of ['CONTEXT_KEY', 'SEED_DEMO_DATA', 'DATABASE_URL']) expect(message).toContain(`- ${variable}:`);
+  });
+
+  it('requires a signing key file for the auth subgraph in production', () => {
+    expect(messageOf(() => loadAuthConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret }))).toContain('AUTH_SIGNING_KEY_FILE');
+    expect(loadAuthConfig({})).toMatchObject({ PORT: 4001, ACCESS_TOKEN_TTL_SECONDS: 900 });
+  });
+});
