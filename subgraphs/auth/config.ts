@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, loadSubgraphConfig } from '../kit';
+import { loadSubgraphConfig } from '../kit';
 
 interface AuthEnv {
   TOKEN_ISSUER: string;
@@ -14,21 +14,23 @@ interface AuthEnv {
  * signing key must come from AUTH_SIGNING_KEY_FILE (PKCS#8 PEM); development generates one in DATA_DIR.
  */
 export function loadConfig(env: Record<string, string | undefined>) {
-  const config = loadSubgraphConfig<AuthEnv>('auth', 4001, env, {
-    TOKEN_ISSUER: z.url().default('http://localhost:4001'),
-    TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
-    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
-    SESSION_TTL_SECONDS: z.coerce
-      .number()
-      .int()
-      .min(3600)
-      .max(90 * 86_400)
-      .default(30 * 86_400),
-    AUTH_SIGNING_KEY_FILE: z.string().min(1).optional(),
-  });
-  if (config.isProduction && !config.AUTH_SIGNING_KEY_FILE) {
-    throw new ConfigError('Invalid configuration for the auth subgraph:\n  - AUTH_SIGNING_KEY_FILE: is required in production');
-  }
-  return config;
+  return loadSubgraphConfig<AuthEnv>(
+    'auth',
+    4001,
+    env,
+    {
+      TOKEN_ISSUER: z.url().default('http://localhost:4001'),
+      TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
+      ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+      SESSION_TTL_SECONDS: z.coerce
+        .number()
+        .int()
+        .min(3600)
+        .max(90 * 86_400)
+        .default(30 * 86_400),
+      AUTH_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    },
+    ['AUTH_SIGNING_KEY_FILE'],
+  );
 }
 export type AuthConfig = ReturnType<typeof loadConfig>;

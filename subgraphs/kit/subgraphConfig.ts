@@ -28,7 +28,8 @@ interface BaseSubgraphEnv {
 }
 
 /**
- * Parses the variables every subgraph shares, plus `extra` fields of one subgraph, and fails with one message
+ * Parses the variables every subgraph shares, plus `extra` fields of one subgraph (and the variables it names as
+ * `requiredInProduction`), and fails with one message
  * naming every bad variable. In production CONTEXT_KEY (this subgraph's derived key) is required; in development
  * it may be omitted and is then derived from the development secret kept in DATA_DIR. The result is frozen.
  */
@@ -37,6 +38,7 @@ export function loadSubgraphConfig<Extra extends object = {}>(
   defaultPort: number,
   env: Record<string, string | undefined>,
   extra: z.ZodRawShape = {},
+  requiredInProduction: readonly string[] = [],
 ) {
   const schema = z.object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -54,6 +56,7 @@ export function loadSubgraphConfig<Extra extends object = {}>(
   // Checked apart from the schema so that they are reported even when other variables fail to parse.
   if (env.NODE_ENV === 'production') {
     if (!env.CONTEXT_KEY) problems.push(`  - CONTEXT_KEY: is required in production (npm run keys:context)`);
+    for (const variable of requiredInProduction) if (!env[variable]) problems.push(`  - ${variable}: is required in production`);
     if (env.SEED_DEMO_DATA === 'true' || env.SEED_DEMO_DATA === '1') {
       problems.push('  - SEED_DEMO_DATA: demo data (with its public demo password) is refused in production');
     }
