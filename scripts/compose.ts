@@ -1,11 +1,13 @@
 /**
  * npm run compose        composes supergraph.yaml and writes supergraph.graphql
- * npm run schema:check   exits 1 when composition fails or the committed supergraph.graphql is stale
+ * npm run schema:check   exits 1 when composition fails, the committed supergraph.graphql is stale, a field of a
+ *                        subgraph has no permission rule, or the README's permission matrix is stale
  * Either takes --config <path> to use another supergraph.yaml (the output is written beside it).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { composeSupergraph } from './composition';
+import { buildPermissionMatrix, renderPermissionMatrix, withMatrix } from './permissionMatrix';
 
 const configFlag = process.argv.indexOf('--config');
 const configPath = configFlag === -1 ? resolve(__dirname, '..', 'supergraph.yaml') : resolve(process.argv[configFlag + 1]);
@@ -19,6 +21,17 @@ async function main(check: boolean): Promise<number> {
     return 1;
   }
   if (check) {
+    const { rows, missing } = buildPermissionMatrix();
+    if (missing.length) {
+      console.error(`Fields without a permission rule (every field needs one; see README "Permissions"):`);
+      for (const field of missing) console.error(`  - ${field}`);
+      return 1;
+    }
+    const readme = await readFile(resolve(__dirname, '..', 'README.md'), 'utf8');
+    if (withMatrix(readme, renderPermissionMatrix(rows)) !== readme) {
+      console.error('The permission matrix in README.md is stale: run `npm run docs` and commit the result.');
+      return 1;
+    }
     const committed = await readFile(outputPath, 'utf8').catch(() => '');
     if (committed !== result.supergraphSdl) {
       console.error('supergraph.graphql is stale: run `npm run compose` and commit the result.');

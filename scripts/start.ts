@@ -42,7 +42,13 @@ async function main() {
   const subgraphUrls = Object.fromEntries(
     running.map((service, i) => [`SUBGRAPH_${['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'][i]}_URL`, service.url]),
   );
-  const gatewayConfig = loadGatewayConfig({ ...subgraphUrls, ...env, PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000' });
+  const jwksUrl = running[0].url.replace('/graphql', '/.well-known/jwks.json');
+  const gatewayConfig = loadGatewayConfig({
+    AUTH_JWKS_URL: jwksUrl,
+    ...subgraphUrls,
+    ...env,
+    PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000',
+  });
   const gateway = await createGateway({ config: gatewayConfig });
   const url = await gateway.start();
 
@@ -56,7 +62,7 @@ async function main() {
 Gatehouse is running.
   GraphQL gateway   ${url}   (Apollo Sandbox: open it in a browser)
 ${running.map((service) => `  subgraph ${service.url.padEnd(34)} (called by the gateway only)`).join('\n')}
-  JWKS              ${running[0].url.replace('/graphql', '/.well-known/jwks.json')}
+  JWKS              ${jwksUrl}
 
 Demo logins (password "${DEMO_PASSWORD}", development only):
 ${tenants}

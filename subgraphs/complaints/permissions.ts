@@ -1,4 +1,4 @@
-import { allow, can, isAuthenticated, isOwnerOr } from '../../auth';
+import { allow, can, isAuthenticated, isOwnerOr, ownsTargetOr } from '../../auth';
 
 export const permissions = {
   Query: { complaint: can('complaint:file'), complaints: can('complaint:file') },
@@ -7,7 +7,7 @@ export const permissions = {
     assignComplaint: can('complaint:assign'),
     updateComplaintStatus: can('complaint:update-status'),
     // Filer or staff: the resolver only finds complaints the caller may see.
-    addComplaintComment: can('complaint:file'),
+    addComplaintComment: ownsTargetOr('complaint:read:all'),
   },
   Complaint: {
     id: allow, // entity key

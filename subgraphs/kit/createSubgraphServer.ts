@@ -90,6 +90,15 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       }
     });
 
+    // mercurius serializes responses with a schema that turns list indices in error paths into strings; GraphQL
+    // says integers, and the gateway passes them on to clients. Plain JSON.stringify keeps them as they are.
+    graphqlScope.addHook('onRoute', (routeOptions) => {
+      if (routeOptions.schema?.response) {
+        const { response: _response, ...schema } = routeOptions.schema;
+        routeOptions.schema = schema;
+      }
+    });
+
     await graphqlScope.register(mercurius, {
       schema: service.schema,
       path: '/graphql',

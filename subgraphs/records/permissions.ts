@@ -1,21 +1,28 @@
-import { allow, can, forbidden, isAuthenticated, rule, unauthenticated, type RuleContext } from '../../auth';
+import { allow, can, documentRule, forbidden, isAuthenticated, ownsTargetOr, rule, unauthenticated, type RuleContext } from '../../auth';
 import type { RecordRow } from './data/records';
 import { readableClassifications } from './resolvers';
 
 // Object-dependent: decided per record, never cached across records.
-const canReadBody = rule('record.body', { cache: 'no_cache' })((record: RecordRow, _args: unknown, ctx: RuleContext) => {
-  if (!ctx.viewer) return unauthenticated('login_required');
-  if (record.owner_id === ctx.viewer.id || readableClassifications(ctx.viewer).includes(record.classification)) return true;
-  return forbidden('classification');
-});
+const canReadBody = documentRule(
+  rule('record.body', { cache: 'no_cache' })((record: RecordRow, _args: unknown, ctx: RuleContext) => {
+    if (!ctx.viewer) return unauthenticated('login_required');
+    if (record.owner_id === ctx.viewer.id || readableClassifications(ctx.viewer).includes(record.classification)) return true;
+    return forbidden('classification');
+  }),
+  (role) => {
+    if (!role) return 'no';
+    const readable = readableClassifications({ id: '', tenantId: '', sessionId: '', roles: [role] });
+    return readable.length === 3 ? 'yes' : `own + ${readable.join(', ')}`;
+  },
+);
 
 export const permissions = {
   Query: { record: can('record:read'), records: can('record:read') },
   Mutation: {
     createRecord: can('record:create'),
     // Ownership is checked in the resolver, against the row locked for the change.
-    updateRecord: isAuthenticated,
-    archiveRecord: isAuthenticated,
+    updateRecord: ownsTargetOr('record:update:any'),
+    archiveRecord: ownsTargetOr('record:archive:any'),
   },
   Record: {
     id: allow, // entity key

@@ -40,16 +40,39 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
 }
 
 function claims(now: number, overrides: Record<string, unknown> = {}) {
-  return { iss: issuer, aud: audience, sub: 'u1', tenant_id: 't1', roles: ['MEMBER'], sid: 's1', jti: 'j1', iat: now, exp: now + 900, ...overrides };
+  return {
+    iss: issuer,
+    aud: audience,
+    sub: 'u1',
+    tenant_id: 't1',
+    roles: ['MEMBER'],
+    sid: 's1',
+    jti: 'j1',
+    iat: now,
+    exp: now + 900,
+    ...overrides,
+  };
 }
 
 describe('access tokens', () => {
   it('issues ES256 at+jwt tokens with every required claim and verifies them', async () => {
     const now = Date.now();
-    const { token, expiresIn } = await createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now }).issue({ ...subject, amr: ['pwd'], authTime: 5 });
+    const { token, expiresIn } = await createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now }).issue({
+      ...subject,
+      amr: ['pwd'],
+      authTime: 5,
+    });
     expect(expiresIn).toBe(900);
     const principal = await verifierAt(now).verify(token);
-    expect(principal).toMatchObject({ userId: 'u1', tenantId: 't1', roles: ['MEMBER'], sessionId: 's1', issuer, amr: ['pwd'], authTime: 5 });
+    expect(principal).toMatchObject({
+      userId: 'u1',
+      tenantId: 't1',
+      roles: ['MEMBER'],
+      sessionId: 's1',
+      issuer,
+      amr: ['pwd'],
+      authTime: 5,
+    });
     expect(principal.expiresAt - principal.issuedAt).toBe(900);
   });
 
@@ -122,7 +145,9 @@ describe('access tokens', () => {
 
     it('a token signed by another key under the same kid', async () => {
       const other = await generateKeyPair('ES256');
-      const token = await new SignJWT(claims(nowSeconds)).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' }).sign(other.privateKey);
+      const token = await new SignJWT(claims(nowSeconds))
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
+        .sign(other.privateKey);
       expect(await reasonOf(verifierAt(Date.now()).verify(token))).toBe('token_signature_invalid');
       expect(await exportJWK(other.publicKey)).not.toEqual(key.publicJwk);
     });

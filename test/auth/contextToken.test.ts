@@ -55,7 +55,9 @@ describe('the signed context', () => {
     const verifier = createContextVerifier({ key, audience: 'records' });
     const [header] = signer.sign(user, 'records').split('.');
     const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(JSON.stringify({ iss: 'gatehouse-gateway', aud: 'users', iat: now, exp: now + 30, rid: 'r', cip: '' })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ iss: 'gatehouse-gateway', aud: 'users', iat: now, exp: now + 30, rid: 'r', cip: '' }),
+    ).toString('base64url');
     const signature = createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url');
     expect(reasonOf(() => verifier.verify(`${header}.${payload}.${signature}`))).toBe('context_wrong_audience');
   });
@@ -82,7 +84,12 @@ describe('the signed context', () => {
   it('rejects an expired context and one that lives longer than 60 seconds', () => {
     let now = Date.now();
     const clockSigner = createContextSigner({ masterSecret: master, ttlSeconds: 30, now: () => now });
-    const verifier = createContextVerifier({ key: deriveContextKey(master, 'users'), audience: 'users', clockToleranceSeconds: 5, now: () => now });
+    const verifier = createContextVerifier({
+      key: deriveContextKey(master, 'users'),
+      audience: 'users',
+      clockToleranceSeconds: 5,
+      now: () => now,
+    });
     const jws = clockSigner.sign(user, 'users');
     now += 34_000;
     expect(reasonOf(() => verifier.verify(jws))).toBeUndefined();

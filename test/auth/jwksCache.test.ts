@@ -61,7 +61,11 @@ describe('the JWKS cache', () => {
   });
 
   it('never uses symmetric or private keys from the set', async () => {
-    server.setKeys([{ kty: 'oct', k: 'c2VjcmV0', kid: 'hmac', alg: 'HS256' }, { ...first.publicJwk, kid: 'private', d: 'x' }, first.publicJwk]);
+    server.setKeys([
+      { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac', alg: 'HS256' },
+      { ...first.publicJwk, kid: 'private', d: 'x' },
+      first.publicJwk,
+    ]);
     const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 1_000_000 });
     await cache.load();
     expect(await cache.getKey('hmac')).toBeUndefined();

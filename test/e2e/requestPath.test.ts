@@ -154,6 +154,17 @@ describe('the request path through the gateway', () => {
     expect(decodePayload(received[CONTEXT_HEADER] as string).roles).toEqual(['MEMBER']);
   });
 
+  it('answers FORBIDDEN at the field path, with integer list indices, while sibling fields resolve', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    const result = await stack.gql('{ complaints { nodes { subject internalNotes } } }', { token });
+    expect(result.body.data.complaints.nodes.length).toBeGreaterThan(0);
+    for (const node of result.body.data.complaints.nodes) expect(node).toEqual({ subject: expect.any(String), internalNotes: null });
+    expect(result.body.errors?.map((error) => error.path)).toEqual(
+      result.body.data.complaints.nodes.map((_: unknown, i: number) => ['complaints', 'nodes', i, 'internalNotes']),
+    );
+    expect(result.body.errors?.every((error) => error.extensions?.code === 'FORBIDDEN')).toBe(true);
+  });
+
   it('masks internal failures and never returns a stack trace', async () => {
     const token = await stack.login('member@acme.example', 'acme');
     const result = await stack.gql('{ records(first: 1000) { nodes { id } } }', { token });

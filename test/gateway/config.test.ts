@@ -22,7 +22,13 @@ describe('gateway configuration', () => {
 
   it('fails start-up with one message that names every bad variable', () => {
     const message = messageOf(() =>
-      loadConfig({ PORT: 'eighty', TOKEN_ISSUER: 'not a url', CLOCK_TOLERANCE_SECONDS: '9999', SUBGRAPH_USERS_URL: 'ftp://x', NODE_ENV: 'production' }),
+      loadConfig({
+        PORT: 'eighty',
+        TOKEN_ISSUER: 'not a url',
+        CLOCK_TOLERANCE_SECONDS: '9999',
+        SUBGRAPH_USERS_URL: 'ftp://x',
+        NODE_ENV: 'production',
+      }),
     );
     expect(message).toMatch(/^Invalid configuration for the gateway:/);
     for (const variable of ['PORT', 'TOKEN_ISSUER', 'CLOCK_TOLERANCE_SECONDS', 'SUBGRAPH_USERS_URL', 'CONTEXT_SIGNING_SECRET']) {
@@ -37,7 +43,9 @@ describe('gateway configuration', () => {
   });
 
   it('refuses a context secret shorter than 32 bytes', () => {
-    expect(messageOf(() => loadConfig({ CONTEXT_SIGNING_SECRET: 'c2hvcnQ' }))).toContain('CONTEXT_SIGNING_SECRET: must hold at least 32 bytes');
+    expect(messageOf(() => loadConfig({ CONTEXT_SIGNING_SECRET: 'c2hvcnQ' }))).toContain(
+      'CONTEXT_SIGNING_SECRET: must hold at least 32 bytes',
+    );
   });
 
   it('reads per-subgraph URL overrides', () => {

@@ -26,7 +26,10 @@ describe('composition', () => {
   });
 
   it('names the subgraphs in conflict when composition fails', async () => {
-    const records = (await readFile(join(root, 'subgraphs/records/schema.graphql'), 'utf8')).replace('hasNextPage: Boolean!', 'hasNextPage: String');
+    const records = (await readFile(join(root, 'subgraphs/records/schema.graphql'), 'utf8')).replace(
+      'hasNextPage: Boolean!',
+      'hasNextPage: String',
+    );
     const result = await composeSupergraph(configPath, { records });
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -42,9 +45,13 @@ describe('composition', () => {
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
     const check = (config: string) =>
-      run(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'scripts/compose.ts'), '--check', '--config', config], {
-        cwd: root,
-      }).then(
+      run(
+        process.execPath,
+        [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'scripts/compose.ts'), '--check', '--config', config],
+        {
+          cwd: root,
+        },
+      ).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
         (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
       );
@@ -57,7 +64,10 @@ describe('composition', () => {
 
     it('fails with a readable message on a broken subgraph schema', async () => {
       const broken = join(dir, 'users.graphql');
-      await writeFile(broken, (await readFile(join(root, 'subgraphs/users/schema.graphql'), 'utf8')).replace('displayName: String!', 'displayName: Strin!'));
+      await writeFile(
+        broken,
+        (await readFile(join(root, 'subgraphs/users/schema.graphql'), 'utf8')).replace('displayName: String!', 'displayName: Strin!'),
+      );
       const config = join(dir, 'supergraph.yaml');
       await writeFile(
         config,

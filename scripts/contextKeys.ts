@@ -1,0 +1,26 @@
+/**
+ * npm run keys:context
+ *   Prints a new gateway master secret (CONTEXT_SIGNING_SECRET) and the CONTEXT_KEY of every subgraph of
+ *   supergraph.yaml, derived from it. With CONTEXT_SIGNING_SECRET set, derives the keys from that one instead.
+ *   Give the master secret to the gateways only, and each subgraph only its own key.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { deriveContextKey } from '../auth';
+import { loadSupergraphConfig } from './composition';
+
+async function main() {
+  const master = process.env.CONTEXT_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
+  const subgraphs = await loadSupergraphConfig(resolve(__dirname, '..', 'supergraph.yaml'));
+  console.log('# gateway (all instances)');
+  console.log(`CONTEXT_SIGNING_SECRET=${master}`);
+  for (const { name } of subgraphs) {
+    console.log(`# ${name} subgraph: set as its CONTEXT_KEY`);
+    console.log(`${name.toUpperCase()}_CONTEXT_KEY=${deriveContextKey(master, name).toString('base64url')}`);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig as loadGatewayConfig } from '../../gateway/config';
+import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
+import { loadConfig as loadComplaintsConfig } from '../../subgraphs/complaints/config';
+import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
+import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+
+const root = resolve(__dirname, '../..');
+const secret = Buffer.alloc(32, 9).toString('base64url');
+
+/** docker compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, with the values an operator sets. */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_all, name: string, kind?: string, rest?: string) => {
+    if (env[name] !== undefined) return env[name];
+    if (kind === '-') return rest ?? '';
+    throw new Error(`${name} is required: ${rest}`);
+  });
+}
+
+const operatorEnv = {
+  POSTGRES_PASSWORD: 'pw',
+  CONTEXT_SIGNING_SECRET: secret,
+  AUTH_CONTEXT_KEY: secret,
+  USERS_CONTEXT_KEY: secret,
+  RECORDS_CONTEXT_KEY: secret,
+  COMPLAINTS_CONTEXT_KEY: secret,
+};
+const raw = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+const compose = parse(interpolate(raw, operatorEnv), { merge: true });
+const services = compose.services as Record<string, any>;
+
+describe('docker-compose.yml', () => {
+  it('names every service: Postgres, Redis, the four subgraphs and the gateway', () => {
+    expect(Object.keys(services).sort()).toEqual(['auth', 'complaints', 'gateway', 'postgres', 'records', 'redis', 'users']);
+  });
+
+  it('refuses to start without the secrets an operator must provide', () => {
+    expect(() => interpolate(raw, {})).toThrow(/POSTGRES_PASSWORD|CONTEXT/);
+  });
+
+  it('gives each service a configuration its own loadConfig accepts in production', () => {
+    const loaders = { auth: loadAuthConfig, users: loadUsersConfig, records: loadRecordsConfig, complaints: loadComplaintsConfig };
+    for (const [name, load] of Object.entries(loaders)) {
+      const config = load(services[name].environment);
+      expect(config).toMatchObject({ isProduction: true, seedDemoData: false, PORT: Number(services[name].environment.PORT) });
+      expect(config.DATABASE_URL).toMatch(/@postgres:5432\//);
+    }
+    const gateway = loadGatewayConfig(services.gateway.environment);
+    expect(gateway.isProduction).toBe(true);
+    expect(gateway.introspection).toBe(false);
+    expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
+    for (const [name, url] of Object.entries(gateway.subgraphUrls)) {
+      expect(url).toBe(`http://${name}:${services[name].environment.PORT}/graphql`);
+    }
+  });
+
+  it('runs each service from a file that exists, with a health check and its dependencies healthy first', () => {
+    for (const name of ['auth', 'users', 'records', 'complaints', 'gateway']) {
+      const service = services[name];
+      expect(existsSync(join(root, service.command[1]))).toBe(true);
+      expect(service.healthcheck.test.join(' ')).toContain('/health/ready');
+      for (const dependency of Object.values(service.depends_on) as Array<{ condition: string }>)
+        expect(dependency.condition).toBe('service_healthy');
+    }
+    expect(Object.keys(services.gateway.depends_on).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
+  });
+
+  it('publishes only the gateway; subgraphs, Postgres and Redis live on an internal network', () => {
+    expect(compose.networks.backend.internal).toBe(true);
+    for (const [name, service] of Object.entries(services)) {
+      if (name === 'gateway') {
+        expect(service.ports).toEqual(['4000:4000']);
+        expect(service.networks).toEqual(expect.arrayContaining(['frontend', 'backend']));
+      } else {
+        expect(service.ports).toBeUndefined();
+        expect(service.networks).toEqual(['backend']);
+      }
+    }
+  });
+
+  it('builds from a Dockerfile that copies every runtime folder', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    for (const folder of ['auth', 'gateway', 'subgraphs', 'supergraph.graphql']) expect(dockerfile).toContain(folder);
+  });
+});

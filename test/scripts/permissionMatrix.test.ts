@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'graphql';
+import { buildPermissionMatrix, renderPermissionMatrix, SUBGRAPHS, withMatrix } from '../../scripts/permissionMatrix';
+
+describe('the permission matrix', () => {
+  it('has a rule for every field of every subgraph', () => {
+    expect(buildPermissionMatrix().missing).toEqual([]);
+  });
+
+  it('is current in the README', () => {
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    expect(withMatrix(readme, renderPermissionMatrix(buildPermissionMatrix().rows))).toBe(readme);
+  });
+
+  it('names a field added without a rule', () => {
+    const records = SUBGRAPHS.find((subgraph) => subgraph.name === 'records')!;
+    const typeDefs = parse(
+      readFileSync(resolve(__dirname, '../../subgraphs/records/schema.graphql'), 'utf8').replace(
+        'title: String!',
+        'title: String!\n  secretScore: Int',
+      ),
+    );
+    const { missing } = buildPermissionMatrix([{ ...records, typeDefs }]);
+    expect(missing).toEqual(['records: Record.secretScore']);
+  });
+
+  it('shows what each role gets, e.g. email only for its owner and staff', () => {
+    const row = buildPermissionMatrix().rows.find((r) => r.subgraph === 'users' && r.field === 'User.email');
+    expect(row?.cells).toEqual(['—', 'own', '✓', '✓', '✓']);
+  });
+});

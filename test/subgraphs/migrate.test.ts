@@ -1,0 +1,59 @@
+import { cp, mkdtemp, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APP_ROLE, MigrationError, migrate } from '../../subgraphs/kit';
+import * as users from '../../subgraphs/users/subgraph';
+import * as records from '../../subgraphs/records/subgraph';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+let db: TestDatabase;
+let dir: string;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'gatehouse-migrations-'));
+});
+afterAll(async () => {
+  await db?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('migrations', () => {
+  it('apply once, are tracked in the schema, and are idempotent', async () => {
+    const files = (await readdir(users.migrationsDir)).filter((file) => file.endsWith('.sql')).sort();
+    expect(await migrate(db.pool, { schema: 'users', dir: users.migrationsDir })).toEqual(files);
+    expect(await migrate(db.pool, { schema: 'users', dir: users.migrationsDir })).toEqual([]);
+    const { rows } = await db.pool.query('SELECT version FROM users.schema_migrations ORDER BY version');
+    expect(rows.map((row) => row.version)).toEqual(files);
+  });
+
+  it('give each service its own schema and the request role no ownership and no bypass of row-level security', async () => {
+    await migrate(db.pool, { schema: 'records', dir: records.migrationsDir });
+    const role = await db.pool.query('SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+    expect(role.rows).toEqual([{ rolsuper: false, rolbypassrls: false, rolcanlogin: false }]);
+    const owned = await db.pool.query(
+      "SELECT count(*)::int AS n FROM pg_tables WHERE tableowner = $1 AND schemaname IN ('users', 'records')",
+      [APP_ROLE],
+    );
+    expect(owned.rows[0].n).toBe(0);
+    const rls = await db.pool.query(
+      "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relnamespace = 'records'::regnamespace AND relname = 'records'",
+    );
+    expect(rls.rows).toEqual([{ relname: 'records', relrowsecurity: true, relforcerowsecurity: true }]);
+  });
+
+  it('refuse to start when an applied migration was changed, and roll back a failing one whole', async () => {
+    const copy = join(dir, 'users');
+    await cp(users.migrationsDir, copy, { recursive: true });
+    await appendFile(join(copy, '001_init.sql'), '\n-- edited after the fact\n');
+    await expect(migrate(db.pool, { schema: 'users', dir: copy })).rejects.toThrow(MigrationError);
+
+    const broken = join(dir, 'broken');
+    await cp(users.migrationsDir, broken, { recursive: true });
+    await writeFile(join(broken, '002_broken.sql'), 'CREATE TABLE users.half_done (id int);\nSELECT no_such_function();\n');
+    await expect(migrate(db.pool, { schema: 'users', dir: broken })).rejects.toThrow(/002_broken\.sql failed/);
+    const table = await db.pool.query("SELECT to_regclass('users.half_done') AS t");
+    expect(table.rows[0].t).toBeNull();
+    const tracked = await db.pool.query("SELECT count(*)::int AS n FROM users.schema_migrations WHERE version = '002_broken.sql'");
+    expect(tracked.rows[0].n).toBe(0);
+  });
+});
