@@ -54,6 +54,30 @@ describe('the request path through the gateway', () => {
     expect(stack.subgraphs.auth.calls).toHaveLength(0);
   });
 
+  it('answers an unknown user, a wrong password and an unknown tenant identically, and opens no session', async () => {
+    const attempt = (email: string, password: string, tenant: string) =>
+      stack.gql('mutation($input: LoginInput!) { login(input: $input) { __typename } }', { variables: { input: { email, password, tenant } } });
+    const sessionsBefore = (await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n;
+    const answers = await Promise.all([
+      attempt('nobody@acme.example', 'gatehouse-demo', 'acme'),
+      attempt('member@acme.example', 'wrong-password', 'acme'),
+      attempt('member@acme.example', 'gatehouse-demo', 'globex'),
+      attempt('member@acme.example', 'gatehouse-demo', 'no-such-tenant'),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(answers[0].status);
+      expect(answer.body).toEqual(answers[0].body);
+    }
+    expect(answers[0].body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'invalid_credentials' });
+    expect((await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n).toBe(sessionsBefore);
+  });
+
+  it('stores passwords only as argon2id hashes', async () => {
+    const { rows } = await stack.db.pool.query('SELECT password_hash FROM auth.credentials');
+    expect(rows.length).toBe(8);
+    for (const row of rows) expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$/);
+  });
+
   it('forwards a signed context made for each subgraph, with the caller, tenant, roles and request id', async () => {
     const token = await stack.login('agent@acme.example', 'acme');
     stack.resetCalls();
