@@ -6,8 +6,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  // jose v6 and a few Apollo Server 5 dependencies ship ESM only; compile them for jest's CommonJS runtime.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|cookie|content-disposition)/)'],
+  // jose v6, a few Apollo Server 5 dependencies and otplib's crypto (@noble, @scure) ship ESM only; compile them
+  // for jest's CommonJS runtime.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|cookie|content-disposition|@scure|@noble)/)'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

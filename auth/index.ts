@@ -12,3 +12,8 @@ export * from './context/contextToken';
 export * from './shield/rules';
 export * from './shield/createPermissions';
 export * from './devSecrets';
+export * from './revocation/revocationEvents';
+export * from './revocation/createMemoryRevocationBus';
+export * from './revocation/createRedisRevocationBus';
+export * from './revocation/createRevocationSet';
+export * from './crypto/createSecretBox';

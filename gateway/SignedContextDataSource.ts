@@ -10,7 +10,19 @@ export interface GatewayContext {
   clientAddress: string;
   /** Signed contexts already made in this request, by subgraph: one signature per subgraph per request. */
   signedContexts?: Map<string, string>;
+  /** The client's refresh cookie (`name=value`), forwarded to the auth subgraph only. */
+  refreshCookie?: string;
+  /** Refresh cookies the auth subgraph set, for the gateway's response. */
+  setCookies?: string[];
 }
+
+/** What the data source of the auth subgraph does besides the others: cookies and announced revocations. */
+export interface AuthSubgraphHooks {
+  cookieName: string;
+  applyRevocations(header: string): void;
+}
+
+export const REVOCATIONS_HEADER = 'gatehouse-revocations';
 
 export interface DataSourceLogger {
   warn(obj: object, msg: string): void;
@@ -28,7 +40,15 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
   private readonly url: URL;
 
   constructor(
-    private readonly options: { name: string; url: string; signer: ContextSigner; client: SubgraphClient; log: DataSourceLogger },
+    private readonly options: {
+      name: string;
+      url: string;
+      signer: ContextSigner;
+      client: SubgraphClient;
+      log: DataSourceLogger;
+      /** Set for the auth subgraph only. */
+      auth?: AuthSubgraphHooks;
+    },
   ) {
     this.url = new URL(options.url);
   }
@@ -45,14 +65,26 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     return signed;
   }
 
+  /** Applies revocations the auth subgraph announced and keeps its refresh cookie (and no other) for the client. */
+  private takeFromAuth(auth: AuthSubgraphHooks, headers: Record<string, string | string[] | undefined>, context: Partial<GatewayContext>) {
+    const revocations = headers[REVOCATIONS_HEADER];
+    if (typeof revocations === 'string') auth.applyRevocations(revocations);
+    const cookies = headers['set-cookie'];
+    for (const cookie of Array.isArray(cookies) ? cookies : cookies ? [cookies] : []) {
+      if (cookie.startsWith(`${auth.cookieName}=`)) (context.setCookies ??= []).push(cookie);
+    }
+  }
+
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
       [CONTEXT_HEADER]: this.contextHeader(options.context),
     };
+    const { auth } = this.options;
+    if (auth && options.context.refreshCookie) headers.cookie = options.context.refreshCookie;
     let response;
     try {
       response = await this.options.client.post(this.url, headers, body);
@@ -73,6 +105,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       this.options.log.error({ subgraph: this.options.name, status: 401 }, 'subgraph refused the gateway context');
       throw gatehouseError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
     }
+    if (auth) this.takeFromAuth(auth, response.headers, options.context);
     if (isGraphQLResponse(parsed) && response.status < 500) return parsed;
     this.options.log.warn({ subgraph: this.options.name, status: response.status }, 'subgraph answered without a GraphQL response');
     throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', { reason: 'subgraph_error' });

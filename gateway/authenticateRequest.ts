@@ -15,9 +15,13 @@ function refuse(status: 400 | 401, reason: string, error: 'invalid_request' | 'i
 /**
  * Decides who a request speaks for from its raw headers (RFC 6750): no Authorization header is an anonymous
  * caller; a malformed or repeated header is refused before any cryptography; a bearer token is verified once per
- * gateway instance (cached). Never throws for a client mistake.
+ * gateway instance (cached), then checked against the local revocation set. Never throws for a client mistake.
  */
-export async function authenticateRequest(rawHeaders: readonly string[], verifier: AccessTokenVerifier): Promise<AuthenticationResult> {
+export async function authenticateRequest(
+  rawHeaders: readonly string[],
+  verifier: AccessTokenVerifier,
+  revocations: { check(token: { sessionId: string; tenantId: string; issuedAt: number }): 'ok' | 'revoked' | 'unavailable' },
+): Promise<AuthenticationResult> {
   let authorization: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i].length === 13 && rawHeaders[i].toLowerCase() === 'authorization') {
@@ -37,6 +41,9 @@ export async function authenticateRequest(rawHeaders: readonly string[], verifie
 
   try {
     const principal = await verifier.verify(match[1]);
+    const state = revocations.check(principal);
+    if (state === 'revoked') return refuse(401, 'token_revoked', 'invalid_token');
+    if (state === 'unavailable') return { ok: false, status: 503, reason: 'revocations_unavailable' };
     const user: ContextUser = {
       id: principal.userId,
       tenantId: principal.tenantId,

@@ -19,7 +19,7 @@ const schema = z.object({
   TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
   AUTH_JWKS_URL: z.url().default('http://localhost:4001/.well-known/jwks.json'),
   JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
-  JWKS_REFRESH_MS: z.coerce.number().int().min(0).default(300_000),
+  JWKS_REFRESH_MS: z.coerce.number().int().min(0).default(60_000),
   JWKS_MAX_STALE_MS: z.coerce.number().int().min(0).default(3_600_000),
   CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(60).default(3600),
@@ -30,6 +30,17 @@ const schema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(262_144),
   TRUST_PROXY: booleanString.default(false),
   INTROSPECTION: booleanString.optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('gatehouse:'),
+  REVOCATION_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(600)
+    .max(7 * 86_400)
+    .default(3600),
+  REVOCATION_WHEN_BUS_DOWN: z.enum(['accept', 'refuse']).default('accept'),
+  REVOCATION_BUS_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  AUTH_SUBGRAPH_NAME: z.string().min(1).default('auth'),
 });
 
 export class ConfigError extends Error {

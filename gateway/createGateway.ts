@@ -1,28 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
-  ApolloServerPluginUsageReportingDisabled,
   ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
 import {
   CONTEXT_HEADER,
   DEV_CONTEXT_SECRET_FILE,
   createAccessTokenVerifier,
   createContextSigner,
   createJwksCache,
+  createMemoryRevocationBus,
+  createRedisRevocationBus,
   loadOrCreateDevSecret,
   toPublicError,
+  type RevocationBus,
 } from '../auth';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
+import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
+import { createGatewayMetrics } from './metrics';
 import { SignedContextDataSource, type GatewayContext } from './SignedContextDataSource';
 import { createSupergraphSource } from './supergraphSource';
 
@@ -38,11 +43,18 @@ const LOG_REDACT = {
   censor: '[redacted]',
 };
 
+/** The refresh cookie the auth subgraph sets; the only cookie the gateway passes in either direction. */
+export const REFRESH_COOKIE_NAME = 'gatehouse_refresh';
+const REFRESH_COOKIE = new RegExp(`(?:^|;\\s*)${REFRESH_COOKIE_NAME}=([A-Za-z0-9_.-]{1,200})`);
+
 export interface CreateGatewayOptions {
   config: GatewayConfig;
-  logger?: boolean;
+  /** false: no logs; a stream: JSON lines there instead of stdout (tests). */
+  logger?: boolean | { stream: NodeJS.WritableStream; level?: string };
   /** Overrides CONTEXT_SIGNING_SECRET / the development secret (tests). */
   contextSecret?: string;
+  /** An in-process bus shared with the auth subgraph (`npm start`); otherwise Redis (REDIS_URL) or none. */
+  revocationBus?: RevocationBus;
 }
 
 function refusalBody(code: string, message: string, reason: string) {
@@ -51,8 +63,9 @@ function refusalBody(code: string, message: string, reason: string) {
 
 /**
  * Builds the gateway: Apollo Gateway (query planner and executor) on Apollo Server 5, served by Fastify.
- * Each request's bearer token is checked before Apollo Server sees the request; refusals answer 401 (or 400 / 503)
- * and reach no subgraph. Call `start()` to load keys and the supergraph and listen.
+ * Each request's bearer token is checked, and its session against the local revocation set, before Apollo Server
+ * sees the request; refusals answer 401 (or 400 / 503) and reach no subgraph. `start()` loads keys, revocations
+ * and the supergraph, then listens.
  */
 export async function createGateway(options: CreateGatewayOptions) {
   const { config } = options;
@@ -60,19 +73,24 @@ export async function createGateway(options: CreateGatewayOptions) {
     options.contextSecret ?? config.CONTEXT_SIGNING_SECRET ?? (await loadOrCreateDevSecret(join(config.DATA_DIR, DEV_CONTEXT_SECRET_FILE)));
 
   const app: FastifyInstance = Fastify({
-    logger: options.logger === false ? false : { level: config.LOG_LEVEL, redact: LOG_REDACT },
+    logger:
+      options.logger === false
+        ? false
+        : { level: config.LOG_LEVEL, redact: LOG_REDACT, ...(typeof options.logger === 'object' ? options.logger : {}) },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
   });
   const log = app.log;
+  const metrics = createGatewayMetrics();
 
   const jwks = createJwksCache({
     url: config.AUTH_JWKS_URL,
     cooldownMs: config.JWKS_COOLDOWN_MS,
     refreshIntervalMs: config.JWKS_REFRESH_MS,
     maxStaleMs: config.JWKS_MAX_STALE_MS,
+    onFetch: (result) => metrics.jwksFetches.inc({ result }),
   });
   const verifier = createAccessTokenVerifier({
     issuer: config.TOKEN_ISSUER,
@@ -82,13 +100,40 @@ export async function createGateway(options: CreateGatewayOptions) {
     maxTokenAgeSeconds: config.MAX_TOKEN_AGE_SECONDS,
     cacheSize: config.TOKEN_CACHE_SIZE,
   });
+
+  const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;
+  const ownBus = options.revocationBus
+    ? undefined
+    : config.REDIS_URL
+      ? createRedisRevocationBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}revocations`, retentionMs })
+      : createMemoryRevocationBus({ retentionMs });
+  if (!options.revocationBus && !config.REDIS_URL) {
+    log.warn('no REDIS_URL: this gateway only learns of revocations from logouts it carries itself');
+  }
+  const revocations = createRevocationGuard({
+    bus: options.revocationBus ?? ownBus!,
+    retentionMs,
+    whenBusDown: config.REVOCATION_WHEN_BUS_DOWN,
+    busDownGraceMs: config.REVOCATION_BUS_GRACE_MS,
+    metrics,
+    log: { warn: (msg) => log.warn(msg), info: (msg) => log.info(msg) },
+  });
+
   const signer = createContextSigner({ masterSecret: contextSecret, ttlSeconds: config.CONTEXT_TTL_SECONDS });
   const client = createSubgraphClient({ timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+  const authHooks = { cookieName: REFRESH_COOKIE_NAME, applyRevocations: (header: string) => revocations.applyAnnounced(header) };
 
   const gateway = new ApolloGateway({
     supergraphSdl: createSupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, log }),
     buildService: ({ name, url }) =>
-      new SignedContextDataSource({ name, url: config.subgraphUrls[name] ?? (url as string), signer, client, log }),
+      new SignedContextDataSource({
+        name,
+        url: config.subgraphUrls[name] ?? (url as string),
+        signer,
+        client,
+        log,
+        auth: name === config.AUTH_SUBGRAPH_NAME ? authHooks : undefined,
+      }),
     logger: log,
   });
 
@@ -121,8 +166,9 @@ export async function createGateway(options: CreateGatewayOptions) {
   async function handleGraphQL(request: FastifyRequest, reply: FastifyReply) {
     const requestId = randomUUID();
     reply.header('x-request-id', requestId);
-    const auth = await authenticateRequest(request.raw.rawHeaders, verifier);
+    const auth = await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
     if (!auth.ok) {
+      metrics.authOutcomes.inc({ outcome: auth.reason });
       if (auth.wwwAuthenticate) reply.header('www-authenticate', auth.wwwAuthenticate);
       const code = auth.status === 503 ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
       const message = auth.status === 503 ? 'Token verification is temporarily unavailable' : 'Invalid or missing access token';
@@ -131,6 +177,7 @@ export async function createGateway(options: CreateGatewayOptions) {
         .type('application/json')
         .send(refusalBody(code, message, auth.reason));
     }
+    metrics.authOutcomes.inc({ outcome: auth.user ? 'ok' : 'anonymous' });
 
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
@@ -144,9 +191,17 @@ export async function createGateway(options: CreateGatewayOptions) {
       search: queryStart === -1 ? '' : request.url.slice(queryStart + 1),
       body: request.body,
     };
-    const context: GatewayContext = { user: auth.user, requestId, clientAddress: request.ip, signedContexts: new Map() };
+    const cookie = typeof request.headers.cookie === 'string' ? REFRESH_COOKIE.exec(request.headers.cookie) : null;
+    const context: GatewayContext = {
+      user: auth.user,
+      requestId,
+      clientAddress: request.ip,
+      signedContexts: new Map(),
+      ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
+    };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
+    if (context.setCookies) reply.header('set-cookie', context.setCookies);
     reply.code(response.status ?? 200);
     if (response.body.kind === 'complete') return reply.send(response.body.string);
     return reply.send(Readable.from(response.body.asyncIterator));
@@ -158,6 +213,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     const ready = started && jwks.isReady;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', keys: jwks.isReady });
   });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   async function loadKeys() {
     try {
@@ -174,9 +230,12 @@ export async function createGateway(options: CreateGatewayOptions) {
     app,
     verifier,
     jwks,
-    /** Loads keys and the supergraph, then listens. Resolves with the GraphQL URL. */
+    revocations,
+    metrics,
+    /** Loads keys, revocations and the supergraph, then listens. Resolves with the GraphQL URL. */
     async start(): Promise<string> {
       await loadKeys();
+      revocations.start();
       await server.start();
       started = true;
       await app.listen({ port: config.PORT, host: config.HOST });
@@ -190,6 +249,8 @@ export async function createGateway(options: CreateGatewayOptions) {
       await app.close();
       await server.stop();
       await client.close();
+      await revocations.close();
+      await ownBus?.close();
       jwks.stop();
     },
   };

@@ -3,6 +3,8 @@ import { Pool } from 'undici';
 export interface SubgraphHttpResponse {
   status: number;
   contentType: string | undefined;
+  /** Response headers as undici parsed them (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
   body: string;
 }
 
@@ -35,6 +37,7 @@ export function createSubgraphClient(options: { timeoutMs: number; connectionsPe
       return {
         status: response.statusCode,
         contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+        headers: response.headers,
         body: await response.body.text(),
       };
     },

@@ -1,7 +1,8 @@
 /**
  * npm run keys:context
- *   Prints a new gateway master secret (CONTEXT_SIGNING_SECRET) and the CONTEXT_KEY of every subgraph of
- *   supergraph.yaml, derived from it. With CONTEXT_SIGNING_SECRET set, derives the keys from that one instead.
+ *   Prints a new gateway master secret (CONTEXT_SIGNING_SECRET), the CONTEXT_KEY of every subgraph of
+ *   supergraph.yaml derived from it, and a new AUTH_KEY_ENCRYPTION_KEY. With CONTEXT_SIGNING_SECRET set, only
+ *   derives the subgraph keys from that one.
  *   Give the master secret to the gateways only, and each subgraph only its own key.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,10 @@ async function main() {
   for (const { name } of subgraphs) {
     console.log(`# ${name} subgraph: set as its CONTEXT_KEY`);
     console.log(`${name.toUpperCase()}_CONTEXT_KEY=${deriveContextKey(master, name).toString('base64url')}`);
+  }
+  if (!process.env.CONTEXT_SIGNING_SECRET) {
+    console.log('# auth subgraph: encrypts signing keys and TOTP secrets at rest (keep it; losing it loses them)');
+    console.log(`AUTH_KEY_ENCRYPTION_KEY=${randomBytes(32).toString('base64url')}`);
   }
 }
 

@@ -33,8 +33,11 @@ async function main() {
     closePool = embedded.close;
   }
 
+  // Without Redis, the auth service and the gateway share revocations in memory (they run in this one process).
+  const authConfig = loadAuthConfig(withPort('AUTH_PORT', 4001));
+  const revocationBus = env.REDIS_URL ? undefined : auth.createRevocationBus(authConfig);
   const running: RunningSubgraph[] = [];
-  running.push(await serveSubgraph(auth, loadAuthConfig(withPort('AUTH_PORT', 4001)), { pool }));
+  running.push(await serveSubgraph(auth, authConfig, { pool, shared: { revocationBus } }));
   running.push(await serveSubgraph(users, loadUsersConfig(withPort('USERS_PORT', 4002)), { pool }));
   running.push(await serveSubgraph(records, loadRecordsConfig(withPort('RECORDS_PORT', 4003)), { pool }));
   running.push(await serveSubgraph(complaints, loadComplaintsConfig(withPort('COMPLAINTS_PORT', 4004)), { pool }));
@@ -49,7 +52,7 @@ async function main() {
     ...env,
     PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000',
   });
-  const gateway = await createGateway({ config: gatewayConfig });
+  const gateway = await createGateway({ config: gatewayConfig, revocationBus });
   const url = await gateway.start();
 
   const tenants = DEMO_TENANTS.map(
@@ -66,6 +69,8 @@ ${running.map((service) => `  subgraph ${service.url.padEnd(34)} (called by the 
 
 Demo logins (password "${DEMO_PASSWORD}", development only):
 ${tenants}
+  The admins have an authenticator enrolled: answer their TwoFactorChallenge with a code for the secret
+  ${auth.DEMO_TOTP_SECRET} (any TOTP app, or: npx tsx scripts/totpCode.ts).
 `);
 
   let closing = false;

@@ -18,8 +18,8 @@ export interface AccessTokenIssuerOptions {
   audience: string;
   /** Lifetime of each token; default 900 (15 minutes). */
   ttlSeconds?: number;
-  /** The key that signs new tokens (the newest key of the set). */
-  signingKey: SigningKey;
+  /** The key that signs new tokens, or a function answering the current one (keys rotate). */
+  signingKey: SigningKey | (() => SigningKey);
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 }
@@ -56,12 +56,16 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions) {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > 3600) {
     throw new TypeError('createAccessTokenIssuer: "ttlSeconds" must be an integer from 1 to 3600');
   }
-  if (!signingKey?.kid || !(ACCESS_TOKEN_ALGORITHMS as readonly string[]).includes(signingKey.alg)) {
+  const isUsable = (key: SigningKey | undefined) => !!key?.kid && (ACCESS_TOKEN_ALGORITHMS as readonly string[]).includes(key.alg);
+  if (typeof signingKey !== 'function' && !isUsable(signingKey)) {
     throw new TypeError('createAccessTokenIssuer: "signingKey" needs a kid and an asymmetric alg');
   }
+  const currentKey = typeof signingKey === 'function' ? signingKey : () => signingKey;
 
   return {
     async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+      const key = currentKey();
+      if (!isUsable(key)) throw new TypeError('createAccessTokenIssuer: the current signing key is not usable');
       const iat = Math.floor(now() / 1000);
       const exp = iat + ttlSeconds;
       const tokenId = randomUUID();
@@ -73,14 +77,14 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions) {
       if (subject.amr) claims.amr = [...subject.amr];
       if (subject.authTime !== undefined) claims.auth_time = subject.authTime;
       const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: ACCESS_TOKEN_TYP })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
         .setIssuer(issuer)
         .setAudience(audience)
         .setSubject(subject.userId)
         .setJti(tokenId)
         .setIssuedAt(iat)
         .setExpirationTime(exp)
-        .sign(signingKey.privateKey);
+        .sign(key.privateKey);
       return { token, tokenId, expiresIn: ttlSeconds, expiresAt: exp };
     },
   };

@@ -1,10 +1,31 @@
-import { allow, isAuthenticated, isOwnerOr } from '../../auth';
+import { allow, can, isAuthenticated, isOwnerOr } from '../../auth';
+
+const publicFields = <K extends string>(...fields: K[]) =>
+  Object.fromEntries(fields.map((field) => [field, allow])) as Record<K, typeof allow>;
 
 export const permissions = {
-  Query: { viewer: allow }, // answers null for anonymous callers
-  Mutation: { login: allow },
-  AuthSession: { accessToken: allow, refreshToken: allow, expiresIn: allow, tokenType: allow },
-  TwoFactorChallenge: { challengeId: allow, methods: allow },
+  Query: {
+    viewer: allow, // answers null for anonymous callers
+    auditEvents: can('audit:read'),
+  },
+  Mutation: {
+    // Anonymous by nature: each checks its own credential (password, challenge, refresh token) and is throttled.
+    login: allow,
+    verifyLoginCode: allow,
+    refreshSession: allow,
+    logout: isAuthenticated,
+    logoutEverywhere: isAuthenticated,
+    startTotpEnrolment: isAuthenticated,
+    confirmTotpEnrolment: isAuthenticated,
+    disableTotp: isAuthenticated,
+    revokeUserSessions: can('session:revoke:any'),
+    revokeTenantSessions: can('session:revoke:any'),
+    setUserRoles: can('user:manage'),
+    setUserDisabled: can('user:manage'),
+  },
+  AuthSession: publicFields('accessToken', 'refreshToken', 'expiresIn', 'tokenType', 'sessionExpiresAt'),
+  TwoFactorChallenge: publicFields('challengeId', 'methods'),
+  TotpEnrolment: { secret: isAuthenticated, otpauthUri: isAuthenticated },
   Viewer: {
     userId: isAuthenticated,
     tenantId: isAuthenticated,
@@ -12,7 +33,20 @@ export const permissions = {
     permissions: isAuthenticated,
     sessionId: isAuthenticated,
     sessionExpiresAt: isAuthenticated,
+    authenticationMethods: isAuthenticated,
     user: isAuthenticated,
   },
   User: { id: allow, roles: isOwnerOr('user.roles', (user: { id: string }) => user.id, 'user:read:roles') },
+  AuditEvent: {
+    id: can('audit:read'),
+    event: can('audit:read'),
+    outcome: can('audit:read'),
+    reason: can('audit:read'),
+    user: can('audit:read'),
+    sessionId: can('audit:read'),
+    clientAddress: can('audit:read'),
+    occurredAt: can('audit:read'),
+  },
+  AuditEventConnection: { nodes: can('audit:read'), pageInfo: can('audit:read') },
+  PageInfo: { hasNextPage: allow, endCursor: allow },
 };

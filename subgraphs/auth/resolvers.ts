@@ -1,37 +1,107 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { badUserInput, permissionsFor, unauthenticated, type AccessTokenIssuer } from '../../auth';
-import { DateTime, isUuid, requireViewer, type Database, type SubgraphContext } from '../kit';
-import * as data from './data/identities';
+import {
+  ROLES,
+  badUserInput,
+  forbidden,
+  notFound,
+  permissionsFor,
+  unauthenticated,
+  type ContextUser,
+  type RevocationEvent,
+} from '../../auth';
+import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext } from '../kit';
+import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
+import { findRoles, updateDisabled, updateRoles } from './data/identities';
+import { findSession } from './data/sessions';
+import type { FactorService } from './factors';
+import type { LoginService, RefreshDelivery } from './login';
+import type { RevocationScope, SessionService, SessionTokens } from './sessions';
 
 type Ctx = SubgraphContext;
 
+/** The response header that tells the gateway carrying a revocation to apply it before it answers. */
+export const REVOCATIONS_HEADER = 'gatehouse-revocations';
+
 export interface AuthResolverDeps {
   db: Database;
-  issuer: AccessTokenIssuer;
-  passwords: { check(hash: string | undefined, password: string): Promise<boolean> };
-  sessionTtlSeconds: number;
-}
-
-const INVALID_CREDENTIALS = () => unauthenticated('invalid_credentials', 'Invalid email, password or tenant');
-
-/** A new opaque refresh token (256 random bits) and the hash that is all the database keeps of it. */
-function newRefreshToken(): { token: string; hash: Buffer } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, hash: createHash('sha256').update(token).digest() };
+  login: LoginService;
+  sessions: SessionService;
+  factors: FactorService;
+  refreshCookie: { name: string; path: string };
+  now?: () => number;
 }
 
 export function createResolvers(deps: AuthResolverDeps) {
-  const { db, issuer, passwords } = deps;
+  const { db, login, sessions, factors } = deps;
+  const now = deps.now ?? Date.now;
+  const cookie = deps.refreshCookie;
+
+  /** The AuthSession answer; with COOKIE delivery the refresh token goes into an HttpOnly cookie instead. */
+  function answer(ctx: Ctx, tokens: SessionTokens, delivery: RefreshDelivery) {
+    if (delivery === 'COOKIE') {
+      const maxAge = Math.max(0, Math.floor((tokens.sessionExpiresAt.getTime() - now()) / 1000));
+      ctx.reply.header(
+        'set-cookie',
+        `${cookie.name}=${tokens.refreshToken}; Path=${cookie.path}; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Strict`,
+      );
+    }
+    return {
+      __typename: 'AuthSession',
+      accessToken: tokens.accessToken,
+      refreshToken: delivery === 'COOKIE' ? null : tokens.refreshToken,
+      expiresIn: tokens.expiresIn,
+      tokenType: 'Bearer',
+      sessionExpiresAt: tokens.sessionExpiresAt,
+    };
+  }
+
+  function refreshCookieOf(ctx: Ctx): string | undefined {
+    const header = ctx.request.headers.cookie;
+    if (typeof header !== 'string') return undefined;
+    for (const part of header.split(';')) {
+      const [name, ...value] = part.trim().split('=');
+      if (name === cookie.name) return value.join('=');
+    }
+    return undefined;
+  }
+
+  /** Revokes in one transaction with its audit row, publishes, and tells the carrying gateway at once. */
+  async function revoke(ctx: Ctx, viewer: ContextUser, scope: RevocationScope, reason: string, event: string, subjectId?: string) {
+    const events: RevocationEvent[] = await db.withTenant(viewer.tenantId, async (tx) => {
+      const queued = await sessions.revokeInTx(tx, viewer.tenantId, scope, reason);
+      await insertAudit(tx, {
+        tenantId: viewer.tenantId,
+        userId: subjectId ?? viewer.id,
+        sessionId: viewer.sessionId,
+        clientAddress: ctx.forwarded.clientAddress,
+        event,
+        outcome: 'SUCCESS',
+        reason,
+      });
+      return queued;
+    });
+    await sessions.publishPending();
+    if (events.length) ctx.reply.header(REVOCATIONS_HEADER, JSON.stringify(events));
+    return events;
+  }
+
+  const countOf = (events: RevocationEvent[]) =>
+    events.reduce((sum, event) => sum + (event.kind === 'sessions' ? event.sessionIds.length : 0), 0);
+
+  function checkManageable(viewer: ContextUser, userId: string) {
+    if (!isUuid(userId)) throw notFound('User not found');
+    if (userId === viewer.id) throw forbidden('own_account', 'You cannot change your own account this way');
+  }
+
   return {
     DateTime,
     LoginResult: {
-      __resolveType: (result: { challengeId?: string }) => (result.challengeId ? 'TwoFactorChallenge' : 'AuthSession'),
+      __resolveType: (result: { __typename?: string; challengeId?: string }) => (result.challengeId ? 'TwoFactorChallenge' : 'AuthSession'),
     },
     Query: {
       async viewer(_: unknown, __: unknown, ctx: Ctx) {
         if (!ctx.viewer) return null;
         const viewer = ctx.viewer;
-        const session = await db.withTenant(viewer.tenantId, (tx) => data.findSession(tx, viewer.tenantId, viewer.sessionId));
+        const session = await db.withTenant(viewer.tenantId, (tx) => findSession(tx, viewer.tenantId, viewer.sessionId));
         if (!session || session.revoked_at) throw unauthenticated('session_revoked', 'The session has ended');
         return {
           userId: viewer.id,
@@ -40,54 +110,123 @@ export function createResolvers(deps: AuthResolverDeps) {
           permissions: permissionsFor(viewer.roles),
           sessionId: viewer.sessionId,
           sessionExpiresAt: session.expires_at,
+          authenticationMethods: viewer.amr ?? session.amr,
           user: { __typename: 'User', id: viewer.id },
         };
       },
+      async auditEvents(
+        _: unknown,
+        args: { first?: number; after?: string; filter?: { event?: string; userId?: string; outcome?: AuditOutcome } },
+        ctx: Ctx,
+      ) {
+        const viewer = requireViewer(ctx);
+        const page = parsePage(args);
+        const filter = args.filter ?? {};
+        if (filter.userId && !isUuid(filter.userId)) return toPage([], page);
+        const rows = await db.withTenant(viewer.tenantId, (tx) => listAudit(tx, viewer.tenantId, page, filter));
+        return toPage(rows, page);
+      },
     },
     Mutation: {
-      async login(_: unknown, args: { input: { email: string; password: string; tenant: string } }) {
-        const { email, password, tenant } = args.input;
-        if (email.length > 254 || password.length > 1024 || tenant.length > 64) throw badUserInput('Login input is too long');
-        const tenantId = await db.withoutTenant((tx) => data.findTenantIdBySlug(tx, tenant.trim().toLowerCase()));
-        const credential = tenantId ? await db.withTenant(tenantId, (tx) => data.findCredentialByEmail(tx, tenantId, email.trim())) : null;
-        // Always one password verification, so unknown tenants and users cost what a wrong password costs.
-        const ok = await passwords.check(credential?.password_hash, password);
-        if (!ok || !credential || credential.disabled_at) throw INVALID_CREDENTIALS();
-
-        const authTime = new Date();
-        const refresh = newRefreshToken();
-        const session = await db.withTenant(credential.tenant_id, (tx) =>
-          data.insertSession(tx, {
-            tenantId: credential.tenant_id,
-            userId: credential.user_id,
-            amr: ['pwd'],
-            authTime,
-            expiresAt: new Date(authTime.getTime() + deps.sessionTtlSeconds * 1000),
-            refreshTokenHash: refresh.hash,
-          }),
-        );
-        const access = await issuer.issue({
-          userId: credential.user_id,
-          tenantId: credential.tenant_id,
-          roles: credential.roles,
-          sessionId: session.id,
-          amr: ['pwd'],
-          authTime: Math.floor(authTime.getTime() / 1000),
-        });
-        return { accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresIn, tokenType: 'Bearer' };
+      async login(
+        _: unknown,
+        args: { input: { email: string; password: string; tenant: string; refreshTokenDelivery?: RefreshDelivery } },
+        ctx: Ctx,
+      ) {
+        const { input } = args;
+        const outcome = await login.login({ ...input, delivery: input.refreshTokenDelivery ?? 'BODY' }, ctx.forwarded.clientAddress);
+        if (outcome.kind === 'challenge')
+          return { __typename: 'TwoFactorChallenge', challengeId: outcome.challengeId, methods: outcome.methods };
+        return answer(ctx, outcome.tokens, outcome.delivery);
       },
+      async verifyLoginCode(_: unknown, args: { challengeId: string; code: string }, ctx: Ctx) {
+        const { tokens, delivery } = await login.verifyCode(args.challengeId, args.code, ctx.forwarded.clientAddress);
+        return answer(ctx, tokens, delivery);
+      },
+      async refreshSession(_: unknown, args: { refreshToken?: string | null }, ctx: Ctx) {
+        const fromCookie = args.refreshToken ? undefined : refreshCookieOf(ctx);
+        const tokens = await sessions.refresh(args.refreshToken ?? fromCookie, ctx.forwarded.clientAddress);
+        return answer(ctx, tokens, fromCookie ? 'COOKIE' : 'BODY');
+      },
+      async logout(_: unknown, __: unknown, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        await revoke(ctx, viewer, { sessionId: viewer.sessionId }, 'logout', 'LOGOUT');
+        return true;
+      },
+      async logoutEverywhere(_: unknown, __: unknown, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        return countOf(await revoke(ctx, viewer, { userId: viewer.id }, 'logout_everywhere', 'LOGOUT_EVERYWHERE'));
+      },
+      async revokeUserSessions(_: unknown, args: { userId: string }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        if (!isUuid(args.userId)) throw notFound('User not found');
+        return countOf(await revoke(ctx, viewer, { userId: args.userId }, 'revoked_by_admin', 'SESSIONS_REVOKED', args.userId));
+      },
+      async revokeTenantSessions(_: unknown, __: unknown, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        await revoke(ctx, viewer, { allOfTenant: true }, 'tenant_revoked', 'TENANT_SESSIONS_REVOKED');
+        return true;
+      },
+      startTotpEnrolment: (_: unknown, __: unknown, ctx: Ctx) => factors.start(requireViewer(ctx), ctx.forwarded.clientAddress),
+      async confirmTotpEnrolment(_: unknown, args: { code: string }, ctx: Ctx) {
+        await factors.confirm(requireViewer(ctx), args.code, ctx.forwarded.clientAddress);
+        return true;
+      },
+      async disableTotp(_: unknown, args: { code: string }, ctx: Ctx) {
+        await factors.disable(requireViewer(ctx), args.code, ctx.forwarded.clientAddress);
+        return true;
+      },
+      async setUserRoles(_: unknown, args: { userId: string; roles: string[] }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        checkManageable(viewer, args.userId);
+        const roles = [...new Set(args.roles)];
+        if (!roles.length) throw badUserInput('A user needs at least one role', 'no_roles');
+        // Roles are ordered ADMIN > MANAGER > AGENT > MEMBER: nobody grants a role above their own highest one.
+        const highest = Math.min(...viewer.roles.map((role) => ROLES.indexOf(role as (typeof ROLES)[number])).filter((i) => i >= 0));
+        if (roles.some((role) => ROLES.indexOf(role as (typeof ROLES)[number]) < highest))
+          throw forbidden('role_above_own', 'You cannot grant a role above your own');
+        const found = await db.withTenant(viewer.tenantId, (tx) => updateRoles(tx, viewer.tenantId, args.userId, roles));
+        if (!found) throw notFound('User not found');
+        await revoke(ctx, viewer, { userId: args.userId }, 'roles_changed', 'ROLES_CHANGED', args.userId);
+        return { __typename: 'User', id: args.userId, roles };
+      },
+      async setUserDisabled(_: unknown, args: { userId: string; disabled: boolean }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        checkManageable(viewer, args.userId);
+        const found = await db.withTenant(viewer.tenantId, (tx) => updateDisabled(tx, viewer.tenantId, args.userId, args.disabled));
+        if (!found) throw notFound('User not found');
+        if (args.disabled) await revoke(ctx, viewer, { userId: args.userId }, 'user_disabled', 'USER_DISABLED', args.userId);
+        else
+          await db.withTenant(viewer.tenantId, (tx) =>
+            insertAudit(tx, {
+              tenantId: viewer.tenantId,
+              userId: args.userId,
+              sessionId: viewer.sessionId,
+              clientAddress: ctx.forwarded.clientAddress,
+              event: 'USER_ENABLED',
+              outcome: 'SUCCESS',
+            }),
+          );
+        return { __typename: 'User', id: args.userId };
+      },
+    },
+    AuditEvent: {
+      user: (row: AuditRow) => (row.user_id ? { __typename: 'User', id: row.user_id } : null),
+      sessionId: (row: AuditRow) => row.session_id,
+      clientAddress: (row: AuditRow) => row.client_address,
+      occurredAt: (row: AuditRow) => row.created_at,
     },
     User: {
       async __resolveReference(reference: { id: string }, ctx: Ctx) {
         const viewer = requireViewer(ctx);
         if (!isUuid(reference.id)) return null;
-        const roles = await db.withTenant(viewer.tenantId, (tx) => data.findRoles(tx, viewer.tenantId, reference.id));
+        const roles = await db.withTenant(viewer.tenantId, (tx) => findRoles(tx, viewer.tenantId, reference.id));
         return roles ? { id: reference.id, roles } : null;
       },
       async roles(user: { id: string; roles?: string[] }, _: unknown, ctx: Ctx) {
         if (user.roles) return user.roles;
         const viewer = requireViewer(ctx);
-        return (await db.withTenant(viewer.tenantId, (tx) => data.findRoles(tx, viewer.tenantId, user.id))) ?? [];
+        return (await db.withTenant(viewer.tenantId, (tx) => findRoles(tx, viewer.tenantId, user.id))) ?? [];
       },
     },
   };

@@ -1,14 +1,20 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createAccessTokenIssuer } from '../../auth';
-import { buildSubgraph, loadTypeDefs, type Database, type SubgraphService } from '../kit';
+import { createAccessTokenIssuer, createMemoryRevocationBus, createRedisRevocationBus, type RevocationBus } from '../../auth';
+import { buildSubgraph, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
 import type { AuthConfig } from './config';
+import { createFactorService } from './factors';
+import { createKeyStore } from './keyStore';
+import { createLoginService } from './login';
 import { createPasswordChecker } from './passwords';
 import { permissions } from './permissions';
 import { createResolvers } from './resolvers';
-import { loadSigningKey } from './signingKeys';
+import { createRevocationRelay } from './revocationRelay';
+import { loadSecretBox } from './secretBox';
+import { createSessionService } from './sessions';
+import { createThrottle } from './throttle';
 
-export { seed } from './data/seed';
+export { seed, DEMO_TOTP_SECRET } from './data/seed';
 export const name = 'auth';
 export const defaultPort = 4001;
 export const schemaFile = join(__dirname, 'schema.graphql');
@@ -17,33 +23,90 @@ export const typeDefs = loadTypeDefs(schemaFile);
 export { permissions };
 
 export const JWKS_PATH = '/.well-known/jwks.json';
+export const REFRESH_COOKIE_NAME = 'gatehouse_refresh';
 
-/** The auth subgraph: login, tokens, the published key set. */
-export async function createSubgraph(config: AuthConfig, db: Database): Promise<SubgraphService> {
-  const signingKey = await loadSigningKey(config);
+/** The revocation bus from config: Redis when REDIS_URL is set, else one in memory (this process only). */
+export function createRevocationBus(config: AuthConfig): RevocationBus {
+  const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;
+  return config.REDIS_URL
+    ? createRedisRevocationBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}revocations`, retentionMs })
+    : createMemoryRevocationBus({ retentionMs });
+}
+
+/** The auth subgraph: login with a second step, sessions and refresh tokens, revocation, keys, audit. */
+export async function createSubgraph(config: AuthConfig, db: Database, shared: SharedServices = {}): Promise<SubgraphService> {
+  const secretBox = await loadSecretBox(config);
+  const keys = createKeyStore({
+    pool: db.pool,
+    secretBox,
+    activationDelaySeconds: config.KEY_ACTIVATION_DELAY_SECONDS,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    reloadMs: config.KEY_RELOAD_MS,
+  });
+  await keys.init();
   const issuer = createAccessTokenIssuer({
     issuer: config.TOKEN_ISSUER,
     audience: config.TOKEN_AUDIENCE,
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    signingKey,
+    signingKey: () => keys.current(),
   });
-  const resolvers = createResolvers({
+  const ownBus = shared.revocationBus ? undefined : createRevocationBus(config);
+  const bus = shared.revocationBus ?? ownBus!;
+  const throttle = createThrottle({
+    redisUrl: config.REDIS_URL,
+    keyPrefix: `${config.REDIS_KEY_PREFIX}throttle:`,
+    perAccount: config.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
+    perAddress: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
+    windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+  });
+  let relayLog: { warn(obj: object, msg: string): void } = { warn: () => undefined };
+  const relay = createRevocationRelay({ pool: db.pool, bus, log: { warn: (obj, msg) => relayLog.warn(obj, msg) } });
+  const sessions = createSessionService({
     db,
     issuer,
-    passwords: await createPasswordChecker(),
+    relay,
     sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshReuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
   });
-  const jwks = JSON.stringify({ keys: [signingKey.publicJwk] });
+  const login = createLoginService({
+    db,
+    sessions,
+    passwords: await createPasswordChecker(),
+    throttle,
+    secretBox,
+    challengeTtlSeconds: config.CHALLENGE_TTL_SECONDS,
+  });
+  const factors = createFactorService({ db, secretBox, throttle });
+  const resolvers = createResolvers({
+    db,
+    login,
+    sessions,
+    factors,
+    refreshCookie: { name: REFRESH_COOKIE_NAME, path: config.REFRESH_COOKIE_PATH },
+  });
   const discovery = JSON.stringify({ issuer: config.TOKEN_ISSUER, jwks_uri: new URL(JWKS_PATH, config.TOKEN_ISSUER).href });
+
   return {
     name,
     schema: buildSubgraph({ typeDefs, resolvers, permissions }),
     registerRoutes(app: FastifyInstance) {
+      relayLog = app.log;
+      relay.start();
       app.get(JWKS_PATH, (_request, reply) => {
-        reply.header('content-type', 'application/jwk-set+json').header('cache-control', 'public, max-age=300').send(jwks);
+        // Short max-age: a rotated key is published well before it signs (KEY_ACTIVATION_DELAY_SECONDS).
+        reply
+          .header('content-type', 'application/jwk-set+json')
+          .header('cache-control', 'public, max-age=60')
+          .send(JSON.stringify({ keys: keys.published() }));
       });
       app.get('/.well-known/openid-configuration', (_request, reply) => {
         reply.header('content-type', 'application/json').header('cache-control', 'public, max-age=300').send(discovery);
+      });
+      app.addHook('onClose', async () => {
+        relay.stop();
+        await throttle.close();
+        await ownBus?.close();
       });
     },
   };

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import {
@@ -12,6 +12,12 @@ import {
 import type { Database } from './database';
 import { LOG_REDACT_PATHS } from './logging';
 
+/** Log level and, for tests, where the JSON lines go (default stdout). */
+export interface LoggerOptions {
+  level: string;
+  stream?: NodeJS.WritableStream;
+}
+
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext {
   /** The verified caller, or null when the gateway forwarded an anonymous context. */
@@ -19,6 +25,9 @@ export interface SubgraphContext {
   forwarded: ForwardedContext;
   db: Database;
   log: FastifyRequest['log'];
+  /** The HTTP exchange with the gateway: for the auth subgraph's cookies and response headers. */
+  request: FastifyRequest;
+  reply: FastifyReply;
 }
 
 export interface SubgraphService {
@@ -34,7 +43,7 @@ export interface SubgraphServerOptions {
   db: Database;
   /** This subgraph's context verification key (derived from the gateway's master secret). */
   contextKey: string | Buffer;
-  logger?: boolean | { level: string };
+  logger?: boolean | LoggerOptions;
   bodyLimitBytes?: number;
   now?: () => number;
 }
@@ -104,9 +113,9 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       path: '/graphql',
       graphiql: false,
       allowBatchedQueries: false,
-      context: (request): SubgraphContext => {
+      context: (request, reply): SubgraphContext => {
         const forwarded = request.gatehouseContext as ForwardedContext;
-        return { viewer: forwarded.user, forwarded, db, log: request.log };
+        return { viewer: forwarded.user, forwarded, db, log: request.log, request, reply };
       },
       errorFormatter: (execution, ctx) => {
         const errors = (execution.errors ?? []).map((error) => {

@@ -52,12 +52,20 @@ export function toPage<T extends { id: string; created_at: Date | string }>(
   return { nodes, pageInfo: { hasNextPage, endCursor } };
 }
 
-/** The SQL condition and parameters of a keyset page; `firstParam` is the index of the first placeholder. */
-export function keysetCondition(page: PageRequest, firstParam: number, alias = ''): { sql: string; params: unknown[] } {
+/**
+ * The SQL condition and parameters of a keyset page; `firstParam` is the index of the first placeholder and
+ * `timeColumn` the column the cursor's time refers to (default created_at).
+ */
+export function keysetCondition(
+  page: PageRequest,
+  firstParam: number,
+  alias = '',
+  timeColumn = 'created_at',
+): { sql: string; params: unknown[] } {
   const prefix = alias ? `${alias}.` : '';
   if (!page.after) return { sql: 'TRUE', params: [] };
   return {
-    sql: `(${prefix}created_at, ${prefix}id) > ($${firstParam}::timestamptz, $${firstParam + 1}::uuid)`,
+    sql: `(${prefix}${timeColumn}, ${prefix}id) > ($${firstParam}::timestamptz, $${firstParam + 1}::uuid)`,
     params: [page.after.createdAt, page.after.id],
   };
 }

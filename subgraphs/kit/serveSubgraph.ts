@@ -1,19 +1,25 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, loadOrCreateDevSecret } from '../../auth';
-import type { SubgraphService } from './createSubgraphServer';
+import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, loadOrCreateDevSecret, type RevocationBus } from '../../auth';
+import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
 import { createDatabase, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
+import { migrate } from './migrate';
 import { startSubgraph } from './startSubgraph';
 import type { SubgraphConfig } from './subgraphConfig';
+
+/** In-process services the launcher shares between the auth subgraph and the gateway (embedded defaults). */
+export interface SharedServices {
+  revocationBus?: RevocationBus;
+}
 
 /** What each subgraphs/<name>/subgraph.ts exports. */
 export interface SubgraphModule<C extends SubgraphConfig = SubgraphConfig> {
   name: string;
   migrationsDir: string;
-  seed(db: Database): Promise<void>;
-  createSubgraph(config: C, db: Database): SubgraphService | Promise<SubgraphService>;
+  seed(db: Database, config: C): Promise<void>;
+  createSubgraph(config: C, db: Database, shared?: SharedServices): SubgraphService | Promise<SubgraphService>;
 }
 
 export interface ServeOptions {
@@ -21,8 +27,9 @@ export interface ServeOptions {
   pool?: pg.Pool;
   /** Overrides CONTEXT_KEY / the development secret (tests). */
   contextKey?: string | Buffer;
-  logger?: boolean | { level: string };
+  logger?: boolean | LoggerOptions;
   beforeListen?: (app: FastifyInstance) => void;
+  shared?: SharedServices;
 }
 
 export interface RunningSubgraph {
@@ -40,8 +47,8 @@ export async function resolveContextKey(config: SubgraphConfig): Promise<string 
 }
 
 /**
- * Opens the database (DATABASE_URL, or an embedded PGlite in DATA_DIR/pglite-<name>), migrates, seeds in
- * development, and starts the subgraph. `close` drains requests in flight, then closes what it opened.
+ * Opens the database (DATABASE_URL, or an embedded PGlite in DATA_DIR/pglite-<name>), migrates, builds the service,
+ * seeds in development, and starts the subgraph. `close` drains requests in flight, then closes what it opened.
  */
 export async function serveSubgraph<C extends SubgraphConfig>(
   module: SubgraphModule<C>,
@@ -62,12 +69,12 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     }
   }
   const db = createDatabase(pool);
-  const service = await module.createSubgraph(config, db);
+  await migrate(pool, { schema: module.name, dir: module.migrationsDir });
+  const service = await module.createSubgraph(config, db, options.shared);
+  if (config.seedDemoData) await module.seed(db, config);
   const { app, url } = await startSubgraph({
     service,
     db,
-    migrationsDir: module.migrationsDir,
-    seed: config.seedDemoData ? module.seed : undefined,
     contextKey: options.contextKey ?? (await resolveContextKey(config)),
     port: config.PORT,
     host: config.HOST,

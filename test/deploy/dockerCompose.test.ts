@@ -26,6 +26,7 @@ const operatorEnv = {
   USERS_CONTEXT_KEY: secret,
   RECORDS_CONTEXT_KEY: secret,
   COMPLAINTS_CONTEXT_KEY: secret,
+  AUTH_KEY_ENCRYPTION_KEY: secret,
 };
 const raw = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
 const compose = parse(interpolate(raw, operatorEnv), { merge: true });
@@ -64,7 +65,8 @@ describe('docker-compose.yml', () => {
       for (const dependency of Object.values(service.depends_on) as Array<{ condition: string }>)
         expect(dependency.condition).toBe('service_healthy');
     }
-    expect(Object.keys(services.gateway.depends_on).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
+    expect(Object.keys(services.gateway.depends_on).sort()).toEqual(['auth', 'complaints', 'records', 'redis', 'users']);
+    expect(services.auth.environment.REDIS_URL).toBe(services.gateway.environment.REDIS_URL);
   });
 
   it('publishes only the gateway; subgraphs, Postgres and Redis live on an internal network', () => {

@@ -56,7 +56,9 @@ describe('the request path through the gateway', () => {
 
   it('answers an unknown user, a wrong password and an unknown tenant identically, and opens no session', async () => {
     const attempt = (email: string, password: string, tenant: string) =>
-      stack.gql('mutation($input: LoginInput!) { login(input: $input) { __typename } }', { variables: { input: { email, password, tenant } } });
+      stack.gql('mutation($input: LoginInput!) { login(input: $input) { __typename } }', {
+        variables: { input: { email, password, tenant } },
+      });
     const sessionsBefore = (await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n;
     const answers = await Promise.all([
       attempt('nobody@acme.example', 'gatehouse-demo', 'acme'),

@@ -64,8 +64,10 @@ describe('subgraph configuration', () => {
     for (const variable of ['CONTEXT_KEY', 'SEED_DEMO_DATA', 'DATABASE_URL']) expect(message).toContain(`- ${variable}:`);
   });
 
-  it('requires a signing key file for the auth subgraph in production', () => {
-    expect(messageOf(() => loadAuthConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret }))).toContain('AUTH_SIGNING_KEY_FILE');
+  it('requires the key-encryption key for the auth subgraph in production', () => {
+    expect(messageOf(() => loadAuthConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret }))).toContain(
+      '- AUTH_KEY_ENCRYPTION_KEY: is required',
+    );
     expect(loadAuthConfig({})).toMatchObject({ PORT: 4001, ACCESS_TOKEN_TTL_SECONDS: 900 });
   });
 });

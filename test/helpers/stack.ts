@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { deriveContextKey, generateSigningKey, type PublishedSigningKey } from '../../auth';
+import { generate } from 'otplib';
+import { createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/createGateway';
 import { serveSubgraph, type RunningSubgraph, type SubgraphModule } from '../../subgraphs/kit';
 import * as auth from '../../subgraphs/auth/subgraph';
+import { createKeyStore } from '../../subgraphs/auth/keyStore';
 import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
 import * as users from '../../subgraphs/users/subgraph';
 import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
@@ -37,7 +39,13 @@ export interface Stack {
   db: TestDatabase;
   subgraphs: Record<SubgraphName, RunningSubgraph & { calls: RecordedCall[] }>;
   contextSecret: string;
+  /** The auth service's current signing key, read from its key store (tests mint tokens with it). */
   signingKey: PublishedSigningKey;
+  /** The key store of the auth service's database (rotate keys, read the current one). */
+  keyStore: ReturnType<typeof createKeyStore>;
+  /** Redis key prefix of this stack (unique per test file), or undefined on the in-memory bus. */
+  redisPrefix?: string;
+  revocationBus?: RevocationBus;
   issuer: string;
   audience: string;
   supergraphPath: string;
@@ -49,8 +57,35 @@ export interface Stack {
     query: string,
     options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string>; url?: string },
   ): Promise<GraphQLResult>;
+  /** Logs in through the gateway (answering a second-step challenge for enrolled users) and returns the access token. */
   login(email: string, tenant: string, password?: string): Promise<string>;
+  /** Like login, with the whole AuthSession. */
+  loginSession(
+    email: string,
+    tenant: string,
+    options?: { password?: string; url?: string },
+  ): Promise<{ accessToken: string; refreshToken: string }>;
   close(): Promise<void>;
+}
+
+/** The demo admins' authenticator secret (the README publishes it for development). */
+export const DEMO_TOTP_SECRET = auth.DEMO_TOTP_SECRET;
+
+const spentSteps = new Map<string, number>();
+/**
+ * A TOTP code for a time step this user has not spent yet in this test process: a code is accepted only once, and
+ * the server accepts one step of drift, so at most two logins of one user fit in a 30-second step.
+ */
+export async function nextTotpCode(user: string, secret = DEMO_TOTP_SECRET): Promise<string> {
+  for (;;) {
+    const current = Math.floor(Date.now() / 30_000);
+    const step = Math.max(current, (spentSteps.get(user) ?? -1) + 1);
+    if (step <= current + 1) {
+      spentSteps.set(user, step);
+      return generate({ secret, epoch: step * 30 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, (current + 1) * 30_000 - Date.now() + 50));
+  }
 }
 
 const MODULES: Record<SubgraphName, { module: SubgraphModule<any>; load: (env: Record<string, string | undefined>) => any }> = {
@@ -79,103 +114,159 @@ export async function postGraphQL(
   return { status: response.status, headers: response.headers, body };
 }
 
+export interface StackOptions {
+  gatewayEnv?: Record<string, string>;
+  authEnv?: Record<string, string>;
+  /** Default false (silent); a stream receives every service's JSON log lines. */
+  logger?: false | { level: string; stream: NodeJS.WritableStream };
+}
+
 /**
- * Starts the four subgraphs and a gateway over real HTTP on port 0, on a fresh database, with a signing key and
- * context secret minted for this run. Every request reaching a subgraph is recorded.
+ * Starts the four subgraphs and a gateway over real HTTP on port 0, on a fresh database, with an encryption key
+ * and context secret minted for this run. With REDIS_URL set (CI), revocations and throttling use that Redis under
+ * a key prefix of this stack's own. Every request reaching a subgraph is recorded.
  */
-export async function startStack(options: { gatewayEnv?: Record<string, string>; logger?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const db = await createTestDatabase();
+  try {
+    return await startOn(db, options);
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-'));
-  const signingKey = await generateSigningKey();
-  const keyFile = join(workDir, 'signing-key.pem');
-  await writeFile(keyFile, signingKey.privatePem, { mode: 0o600 });
+  const encryptionKey = randomBytes(32).toString('base64url');
   const contextSecret = randomBytes(32).toString('base64url');
   const supergraphPath = join(workDir, 'supergraph.graphql');
   await copyFile(resolve(__dirname, '../../supergraph.graphql'), supergraphPath);
   const issuer = 'http://gatehouse-auth.test';
   const audience = 'gatehouse';
 
-  const db = await createTestDatabase();
-  try {
-    return await startOn(db);
-  } catch (error) {
-    await db.close().catch(() => undefined);
-    throw error;
-  }
+  const redisPrefix = process.env.REDIS_URL ? `gatehouse-test-${randomBytes(6).toString('hex')}:` : undefined;
+  const baseEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: workDir,
+    SEED_DEMO_DATA: 'true',
+    LOG_LEVEL: 'silent',
+  };
+  if (redisPrefix) Object.assign(baseEnv, { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: redisPrefix });
+  const authConfig = loadAuthConfig({
+    ...baseEnv,
+    TOKEN_ISSUER: issuer,
+    TOKEN_AUDIENCE: audience,
+    AUTH_KEY_ENCRYPTION_KEY: encryptionKey,
+    ...options.authEnv,
+  });
+  // Without Redis, the auth subgraph and the gateway share one in-memory bus, as under npm start.
+  const revocationBus = redisPrefix ? undefined : auth.createRevocationBus(authConfig);
 
-  async function startOn(db: TestDatabase): Promise<Stack> {
-    const baseEnv = { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: workDir, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent' };
-    const subgraphs = {} as Stack['subgraphs'];
-    for (const name of SUBGRAPH_NAMES) {
-      const { module, load } = MODULES[name];
-      const calls: RecordedCall[] = [];
-      const config = load({ ...baseEnv, TOKEN_ISSUER: issuer, TOKEN_AUDIENCE: audience, AUTH_SIGNING_KEY_FILE: keyFile });
-      const running = await serveSubgraph(module, config, {
-        pool: db.pool,
-        contextKey: deriveContextKey(contextSecret, name),
-        logger: options.logger ?? false,
-        beforeListen: (app) =>
-          app.addHook('onRequest', async (request) => {
-            if (request.url.startsWith('/graphql')) calls.push({ headers: { ...request.headers }, body: undefined });
-          }),
-      });
-      subgraphs[name] = Object.assign(running, { calls });
-    }
-
-    const gatewayConfig = loadGatewayConfig({
-      ...baseEnv,
-      SUPERGRAPH_PATH: supergraphPath,
-      SUPERGRAPH_POLL_MS: '100',
-      TOKEN_ISSUER: issuer,
-      TOKEN_AUDIENCE: audience,
-      AUTH_JWKS_URL: subgraphs.auth.url.replace('/graphql', '/.well-known/jwks.json'),
-      ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, subgraphs[name].url])),
-      ...options.gatewayEnv,
+  const subgraphs = {} as Stack['subgraphs'];
+  for (const name of SUBGRAPH_NAMES) {
+    const { module, load } = MODULES[name];
+    const calls: RecordedCall[] = [];
+    const running = await serveSubgraph(module, name === 'auth' ? authConfig : load(baseEnv), {
+      pool: db.pool,
+      shared: { revocationBus },
+      contextKey: deriveContextKey(contextSecret, name),
+      logger: options.logger ?? false,
+      beforeListen: (app) =>
+        app.addHook('onRequest', async (request) => {
+          if (request.url.startsWith('/graphql')) calls.push({ headers: { ...request.headers }, body: undefined });
+        }),
     });
-    const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false });
-    const gatewayUrl = await gateway.start();
-
-    const stack: Stack = {
-      gatewayUrl,
-      gateway,
-      db,
-      subgraphs,
-      contextSecret,
-      signingKey,
-      issuer,
-      audience,
-      supergraphPath,
-      workDir,
-      totalCalls: () => SUBGRAPH_NAMES.reduce((sum, name) => sum + subgraphs[name].calls.length, 0),
-      resetCalls: () => SUBGRAPH_NAMES.forEach((name) => (subgraphs[name].calls.length = 0)),
-      gql: (query, gqlOptions = {}) => postGraphQL(gqlOptions.url ?? gatewayUrl, query, gqlOptions),
-      async login(email, tenant, password = 'gatehouse-demo') {
-        const result = await postGraphQL(
-          gatewayUrl,
-          /* GraphQL */ `
-            mutation Login($input: LoginInput!) {
-              login(input: $input) {
-                __typename
-                ... on AuthSession {
-                  accessToken
-                }
-              }
-            }
-          `,
-          {
-            variables: { input: { email, password, tenant } },
-          },
-        );
-        const token = result.body.data?.login?.accessToken;
-        if (!token) throw new Error(`login failed for ${email}: ${JSON.stringify(result.body.errors)}`);
-        return token;
-      },
-      async close() {
-        await gateway.close();
-        for (const name of SUBGRAPH_NAMES) await subgraphs[name].app.close();
-        await db.close();
-        await rm(workDir, { recursive: true, force: true });
-      },
-    };
-    return stack;
+    subgraphs[name] = Object.assign(running, { calls });
   }
+
+  const gatewayConfig = loadGatewayConfig({
+    ...baseEnv,
+    SUPERGRAPH_PATH: supergraphPath,
+    SUPERGRAPH_POLL_MS: '100',
+    TOKEN_ISSUER: issuer,
+    TOKEN_AUDIENCE: audience,
+    AUTH_JWKS_URL: subgraphs.auth.url.replace('/graphql', '/.well-known/jwks.json'),
+    ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, subgraphs[name].url])),
+    ...options.gatewayEnv,
+  });
+  const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false, revocationBus });
+  const gatewayUrl = await gateway.start();
+  const keyStore = createKeyStore({
+    pool: db.pool,
+    secretBox: createSecretBox(encryptionKey),
+    activationDelaySeconds: 0,
+    accessTokenTtlSeconds: 900,
+  });
+  await keyStore.init();
+
+  async function loginSession(email: string, tenant: string, loginOptions: { password?: string; url?: string } = {}) {
+    const url = loginOptions.url ?? gatewayUrl;
+    const result = await postGraphQL(
+      url,
+      /* GraphQL */ `
+        mutation Login($input: LoginInput!) {
+          login(input: $input) {
+            __typename
+            ... on AuthSession {
+              accessToken
+              refreshToken
+            }
+            ... on TwoFactorChallenge {
+              challengeId
+            }
+          }
+        }
+      `,
+      { variables: { input: { email, password: loginOptions.password ?? 'gatehouse-demo', tenant } } },
+    );
+    const login = result.body.data?.login;
+    if (login?.__typename === 'AuthSession') return login as { accessToken: string; refreshToken: string };
+    if (login?.__typename !== 'TwoFactorChallenge') throw new Error(`login failed for ${email}: ${JSON.stringify(result.body.errors)}`);
+    // The demo admins have an authenticator: answer with a code no earlier login of this user has spent.
+    const code = await nextTotpCode(`${tenant}:${email}`);
+    const verified = await postGraphQL(
+      url,
+      'mutation($id: ID!, $code: String!) { verifyLoginCode(challengeId: $id, code: $code) { accessToken refreshToken } }',
+      {
+        variables: { id: login.challengeId, code },
+      },
+    );
+    if (!verified.body.data?.verifyLoginCode) throw new Error(`second step failed for ${email}: ${JSON.stringify(verified.body.errors)}`);
+    return verified.body.data.verifyLoginCode as { accessToken: string; refreshToken: string };
+  }
+
+  return {
+    gatewayUrl,
+    gateway,
+    db,
+    subgraphs,
+    contextSecret,
+    get signingKey() {
+      return keyStore.current();
+    },
+    keyStore,
+    redisPrefix,
+    revocationBus,
+    issuer,
+    audience,
+    supergraphPath,
+    workDir,
+    totalCalls: () => SUBGRAPH_NAMES.reduce((sum, name) => sum + subgraphs[name].calls.length, 0),
+    resetCalls: () => SUBGRAPH_NAMES.forEach((name) => (subgraphs[name].calls.length = 0)),
+    gql: (query, gqlOptions = {}) => postGraphQL(gqlOptions.url ?? gatewayUrl, query, gqlOptions),
+    async login(email, tenant, password = 'gatehouse-demo') {
+      return (await loginSession(email, tenant, { password })).accessToken;
+    },
+    loginSession,
+    async close() {
+      await gateway.close();
+      for (const name of SUBGRAPH_NAMES) await subgraphs[name].app.close();
+      await revocationBus?.close();
+      await db.close();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -8,14 +8,6 @@ export interface CredentialRow {
   disabled_at: Date | null;
 }
 
-export interface SessionRow {
-  id: string;
-  tenant_id: string;
-  user_id: string;
-  expires_at: Date;
-  revoked_at: Date | null;
-}
-
 export async function findTenantIdBySlug(tx: Tx, slug: string): Promise<string | null> {
   const { rows } = await tx.query<{ id: string }>('SELECT id FROM auth.tenants WHERE slug = $1', [slug]);
   return rows[0]?.id ?? null;
@@ -37,29 +29,29 @@ export async function findRoles(tx: Tx, tenantId: string, userId: string): Promi
   return rows[0]?.roles ?? null;
 }
 
-export async function insertSession(
-  tx: Tx,
-  values: { tenantId: string; userId: string; amr: string[]; authTime: Date; expiresAt: Date; refreshTokenHash: Buffer },
-): Promise<SessionRow> {
-  const { rows } = await tx.query<SessionRow>(
-    `INSERT INTO auth.sessions (tenant_id, user_id, amr, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5)
-     RETURNING id, tenant_id, user_id, expires_at, revoked_at`,
-    [values.tenantId, values.userId, values.amr, values.authTime, values.expiresAt],
-  );
-  const session = rows[0];
-  await tx.query('INSERT INTO auth.refresh_tokens (tenant_id, session_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)', [
-    values.tenantId,
-    session.id,
-    values.refreshTokenHash,
-    values.expiresAt,
+export async function findEmail(tx: Tx, tenantId: string, userId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ email: string }>('SELECT email FROM auth.credentials WHERE tenant_id = $1 AND user_id = $2', [
+    tenantId,
+    userId,
   ]);
-  return session;
+  return rows[0]?.email ?? null;
 }
 
-export async function findSession(tx: Tx, tenantId: string, sessionId: string): Promise<SessionRow | null> {
-  const { rows } = await tx.query<SessionRow>(
-    'SELECT id, tenant_id, user_id, expires_at, revoked_at FROM auth.sessions WHERE tenant_id = $1 AND id = $2',
-    [tenantId, sessionId],
+/** Changes a user's roles; returns false when no such user is in the tenant. */
+export async function updateRoles(tx: Tx, tenantId: string, userId: string, roles: string[]): Promise<boolean> {
+  const { rowCount } = await tx.query('UPDATE auth.credentials SET roles = $3 WHERE tenant_id = $1 AND user_id = $2', [
+    tenantId,
+    userId,
+    roles,
+  ]);
+  return rowCount === 1;
+}
+
+/** Disables or re-enables a user; returns false when no such user is in the tenant. */
+export async function updateDisabled(tx: Tx, tenantId: string, userId: string, disabled: boolean): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    'UPDATE auth.credentials SET disabled_at = CASE WHEN $3 THEN COALESCE(disabled_at, now()) ELSE NULL END WHERE tenant_id = $1 AND user_id = $2',
+    [tenantId, userId, disabled],
   );
-  return rows[0] ?? null;
+  return rowCount === 1;
 }

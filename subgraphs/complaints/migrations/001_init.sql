@@ -8,7 +8,7 @@ CREATE TABLE complaints.complaints (
   assignee_id uuid,
   related_record_id uuid,
   internal_notes text,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX complaints_tenant_page ON complaints.complaints (tenant_id, created_at, id);
@@ -20,7 +20,7 @@ CREATE TABLE complaints.comments (
   complaint_id uuid NOT NULL REFERENCES complaints.complaints (id),
   author_id uuid NOT NULL,
   body text NOT NULL CHECK (char_length(body) BETWEEN 1 AND 5000),
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX comments_complaint ON complaints.comments (tenant_id, complaint_id, created_at);
 

@@ -5,7 +5,7 @@ CREATE TABLE records.records (
   title text NOT NULL CHECK (char_length(title) BETWEEN 1 AND 200),
   body text NOT NULL CHECK (char_length(body) <= 20000),
   classification text NOT NULL CHECK (classification IN ('PUBLIC', 'INTERNAL', 'CONFIDENTIAL')),
-  created_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   archived_at timestamptz
 );

@@ -2,7 +2,7 @@ CREATE TABLE users.tenants (
   id uuid PRIMARY KEY,
   slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9-]{2,40}$'),
   name text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz(3) NOT NULL DEFAULT now()
 );
 
 CREATE TABLE users.profiles (
@@ -10,12 +10,13 @@ CREATE TABLE users.profiles (
   tenant_id uuid NOT NULL REFERENCES users.tenants (id),
   email text NOT NULL,
   display_name text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
   disabled_at timestamptz
 );
 CREATE UNIQUE INDEX profiles_tenant_email ON users.profiles (tenant_id, lower(email));
 CREATE INDEX profiles_tenant_page ON users.profiles (tenant_id, created_at, id);
 
+-- Paged by (created_at, id): millisecond precision so that a cursor (a JS Date) names a row exactly.
 -- Row-level security: a request sees only the rows of the tenant set for its transaction.
 ALTER TABLE users.tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users.tenants FORCE ROW LEVEL SECURITY;

@@ -1,0 +1,82 @@
+import { createRevocationSet, decodeRevocationEvent, type BusState, type RevocationBus, type RevocationSubscription } from '../auth';
+import type { GatewayMetrics } from './metrics';
+
+export type BusDownPolicy = 'accept' | 'refuse';
+
+export interface RevocationGuardOptions {
+  bus: RevocationBus;
+  /** How far back to replay on start: at least the longest token lifetime. */
+  retentionMs: number;
+  /**
+   * While the bus is unreachable for longer than `busDownGraceMs`, revocations may be missed: `accept` keeps
+   * serving with the set held (availability), `refuse` answers 503 to token-bearing requests (strictness).
+   */
+  whenBusDown: BusDownPolicy;
+  busDownGraceMs: number;
+  metrics: GatewayMetrics;
+  log: { warn(msg: string): void; info(msg: string): void };
+  now?: () => number;
+}
+
+/**
+ * Keeps the gateway's revocation set current from the bus and answers, per request and without any network call,
+ * whether a verified token's session is still alive.
+ */
+export function createRevocationGuard(options: RevocationGuardOptions) {
+  const now = options.now ?? Date.now;
+  const { metrics } = options;
+  const set = createRevocationSet({
+    now,
+    onApplied: (_event, lagMs) => {
+      metrics.revocationLag.observe(lagMs / 1000);
+      metrics.revokedEntries.set(set.size);
+    },
+  });
+  let subscription: RevocationSubscription | undefined;
+  let downSince: number | undefined = now();
+
+  function onState(state: BusState) {
+    metrics.revocationBusUp.set(state === 'live' ? 1 : 0);
+    if (state === 'live') {
+      if (downSince !== undefined) options.log.info('revocation bus live');
+      downSince = undefined;
+    } else if (downSince === undefined) {
+      downSince = now();
+      options.log.warn(`revocation bus unreachable; policy while down: ${options.whenBusDown}`);
+    }
+  }
+
+  return {
+    start() {
+      subscription ??= options.bus.subscribe(now() - options.retentionMs, (event) => set.apply(event), onState);
+    },
+    /** 'revoked' for a revoked session; 'unavailable' when the policy refuses while the bus is down. */
+    check(token: { sessionId: string; tenantId: string; issuedAt: number }): 'ok' | 'revoked' | 'unavailable' {
+      if (set.isRevoked(token)) return 'revoked';
+      if (options.whenBusDown === 'refuse' && downSince !== undefined && now() - downSince > options.busDownGraceMs) return 'unavailable';
+      return 'ok';
+    },
+    /** Applies the revocations an auth subgraph response announced (the gateway that carried a logout). */
+    applyAnnounced(header: string) {
+      let events: unknown;
+      try {
+        events = JSON.parse(header);
+      } catch {
+        return;
+      }
+      if (!Array.isArray(events)) return;
+      for (const raw of events) {
+        const event = decodeRevocationEvent(JSON.stringify(raw));
+        if (event) set.apply(event);
+      }
+    },
+    get size() {
+      return set.size;
+    },
+    async close() {
+      await subscription?.close();
+      subscription = undefined;
+    },
+  };
+}
+export type RevocationGuard = ReturnType<typeof createRevocationGuard>;

@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The gateway's Prometheus metrics, on a registry of its own (served at /metrics). */
+export function createGatewayMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_gateway_' });
+  return {
+    registry,
+    authOutcomes: new Counter({
+      name: 'gatehouse_authentication_total',
+      help: 'Requests by authentication outcome (ok, anonymous, or the refusal reason)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    jwksFetches: new Counter({
+      name: 'gatehouse_jwks_fetches_total',
+      help: 'JWKS fetches by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    revocationLag: new Histogram({
+      name: 'gatehouse_revocation_lag_seconds',
+      help: 'Time from a revocation being published to this gateway applying it',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    revocationBusUp: new Gauge({
+      name: 'gatehouse_revocation_bus_up',
+      help: '1 while the revocation bus is reachable',
+      registers: [registry],
+    }),
+    revokedEntries: new Gauge({
+      name: 'gatehouse_revocations_held',
+      help: 'Revoked sessions and tenants held in memory',
+      registers: [registry],
+    }),
+  };
+}
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -1,0 +1,78 @@
+import { badUserInput, type ContextUser, type SecretBox } from '../../auth';
+import type { Database } from '../kit';
+import { insertAudit } from './data/audit';
+import * as data from './data/factors';
+import { findEmail } from './data/identities';
+import type { Throttle } from './throttle';
+import { checkTotp, newTotpSecret, totpUri } from './totp';
+
+/** Enrolment of a TOTP authenticator: start (secret + otpauth URI), confirm with a first code, disable with a code. */
+export function createFactorService(options: { db: Database; secretBox: SecretBox; throttle: Throttle }) {
+  const { db, secretBox, throttle } = options;
+  const wrongCode = () => badUserInput('The code is not valid', 'invalid_code');
+
+  /** Checks a code for the caller's factor (locked), records its time step so it is never accepted again. */
+  async function useCode(
+    viewer: ContextUser,
+    code: string,
+    clientAddress: string,
+    expectConfirmed: boolean,
+    onValid: 'confirm' | 'disable',
+  ) {
+    await throttle.attempt('code', { account: viewer.id, address: clientAddress });
+    const base = { tenantId: viewer.tenantId, userId: viewer.id, sessionId: viewer.sessionId, clientAddress };
+    const accepted = await db.withTenant(viewer.tenantId, async (tx) => {
+      const factor = await data.findFactor(tx, viewer.tenantId, viewer.id, true);
+      if (!factor || Boolean(factor.confirmed_at) !== expectConfirmed) {
+        throw badUserInput(
+          expectConfirmed ? 'No authenticator is enrolled' : 'Start an enrolment first',
+          expectConfirmed ? 'not_enrolled' : 'no_pending_enrolment',
+        );
+      }
+      const step = await checkTotp(
+        secretBox.open(factor.secret_encrypted, viewer.id),
+        code,
+        factor.last_time_step ? Number(factor.last_time_step) : null,
+      );
+      if (step === null) {
+        await insertAudit(tx, {
+          ...base,
+          event: onValid === 'confirm' ? 'TOTP_ENROLMENT_REFUSED' : 'TOTP_DISABLE_REFUSED',
+          outcome: 'FAILURE',
+          reason: 'invalid_code',
+        });
+        return false;
+      }
+      if (onValid === 'confirm') await data.recordFactorUse(tx, viewer.tenantId, viewer.id, step, true);
+      else await data.deleteFactor(tx, viewer.tenantId, viewer.id);
+      await insertAudit(tx, { ...base, event: onValid === 'confirm' ? 'TOTP_ENROLLED' : 'TOTP_DISABLED', outcome: 'SUCCESS' });
+      return true;
+    });
+    if (!accepted) throw wrongCode();
+    await throttle.succeeded('code', viewer.id);
+  }
+
+  return {
+    async start(viewer: ContextUser, clientAddress: string): Promise<{ secret: string; otpauthUri: string }> {
+      return db.withTenant(viewer.tenantId, async (tx) => {
+        const existing = await data.findFactor(tx, viewer.tenantId, viewer.id, true);
+        if (existing?.confirmed_at) throw badUserInput('An authenticator is already enrolled; disable it first', 'already_enrolled');
+        const secret = newTotpSecret();
+        await data.upsertPendingFactor(tx, viewer.tenantId, viewer.id, secretBox.seal(secret, viewer.id));
+        await insertAudit(tx, {
+          tenantId: viewer.tenantId,
+          userId: viewer.id,
+          sessionId: viewer.sessionId,
+          clientAddress,
+          event: 'TOTP_ENROLMENT_STARTED',
+          outcome: 'SUCCESS',
+        });
+        const label = (await findEmail(tx, viewer.tenantId, viewer.id)) ?? viewer.id;
+        return { secret, otpauthUri: totpUri(secret, label) };
+      });
+    },
+    confirm: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, false, 'confirm'),
+    disable: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, true, 'disable'),
+  };
+}
+export type FactorService = ReturnType<typeof createFactorService>;
