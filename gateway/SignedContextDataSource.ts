@@ -12,7 +12,7 @@ export interface GatewayContext {
   signedContexts?: Map<string, string>;
   /** The client's refresh cookie (`name=value`), forwarded to the auth subgraph only. */
   refreshCookie?: string;
-  /** Refresh cookies the auth subgraph set, for the gateway's response. */
+  /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
   setCookies?: string[];
 }
 
@@ -71,7 +71,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     if (typeof revocations === 'string') auth.applyRevocations(revocations);
     const cookies = headers['set-cookie'];
     for (const cookie of Array.isArray(cookies) ? cookies : cookies ? [cookies] : []) {
-      if (cookie.startsWith(`${auth.cookieName}=`)) (context.setCookies ??= []).push(cookie);
+      if (cookie.startsWith(`${auth.cookieName}=`)) context.setCookies?.push(cookie);
     }
   }
 

@@ -196,12 +196,14 @@ export async function createGateway(options: CreateGatewayOptions) {
       user: auth.user,
       requestId,
       clientAddress: request.ip,
+      // Apollo Server shallow-copies the context: state the data sources fill must be shared objects made here.
       signedContexts: new Map(),
+      setCookies: [],
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
     };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
-    if (context.setCookies) reply.header('set-cookie', context.setCookies);
+    if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
     reply.code(response.status ?? 200);
     if (response.body.kind === 'complete') return reply.send(response.body.string);
     return reply.send(Readable.from(response.body.asyncIterator));

@@ -73,13 +73,16 @@ export const DEMO_TOTP_SECRET = auth.DEMO_TOTP_SECRET;
 
 const spentSteps = new Map<string, number>();
 /**
- * A TOTP code for a time step this user has not spent yet in this test process: a code is accepted only once, and
- * the server accepts one step of drift, so at most two logins of one user fit in a 30-second step.
+ * A TOTP code for a time step this user has not spent yet in this test process. The server accepts one step of
+ * drift either way and each step only once, so a user gets three codes (previous, current, next step) per
+ * 30 seconds; beyond that this waits. Codes are never made in the last second of a step, so a code cannot expire
+ * on its way to the server.
  */
 export async function nextTotpCode(user: string, secret = DEMO_TOTP_SECRET): Promise<string> {
   for (;;) {
+    if (Date.now() % 30_000 > 29_000) await new Promise((resolve) => setTimeout(resolve, 30_050 - (Date.now() % 30_000)));
     const current = Math.floor(Date.now() / 30_000);
-    const step = Math.max(current, (spentSteps.get(user) ?? -1) + 1);
+    const step = Math.max(current - 1, (spentSteps.get(user) ?? -Infinity) + 1);
     if (step <= current + 1) {
       spentSteps.set(user, step);
       return generate({ secret, epoch: step * 30 });
