@@ -169,6 +169,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     const auth = await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
     if (!auth.ok) {
       metrics.authOutcomes.inc({ outcome: auth.reason });
+      log.info({ requestId, reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');
       if (auth.wwwAuthenticate) reply.header('www-authenticate', auth.wwwAuthenticate);
       const code = auth.status === 503 ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
       const message = auth.status === 503 ? 'Token verification is temporarily unavailable' : 'Invalid or missing access token';
@@ -205,6 +206,10 @@ export async function createGateway(options: CreateGatewayOptions) {
     for (const [name, value] of response.headers) reply.header(name, value);
     if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
     reply.code(response.status ?? 200);
+    log.debug(
+      { requestId, status: response.status ?? 200, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null },
+      'request executed',
+    );
     if (response.body.kind === 'complete') return reply.send(response.body.string);
     return reply.send(Readable.from(response.body.asyncIterator));
   }

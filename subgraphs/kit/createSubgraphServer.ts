@@ -133,6 +133,19 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
         return { statusCode: hasData || !errors.length ? 200 : 400, response: { data: execution.data ?? null, errors } };
       },
     });
+    // One structured line per operation, tied to the gateway's request id; never variables or results.
+    graphqlScope.graphql.addHook('onResolution', async (execution, context) => {
+      const { forwarded, request } = context as unknown as SubgraphContext;
+      request.log.debug(
+        {
+          requestId: forwarded.requestId,
+          userId: forwarded.user?.id ?? null,
+          tenantId: forwarded.user?.tenantId ?? null,
+          errors: (execution.errors ?? []).map((error) => error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+        },
+        'operation resolved',
+      );
+    });
   });
   return app;
 }

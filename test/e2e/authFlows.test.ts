@@ -16,15 +16,25 @@ const LOGIN = /* GraphQL */ `
   mutation Login($input: LoginInput!) {
     login(input: $input) {
       __typename
-      ... on AuthSession { accessToken refreshToken expiresIn tokenType sessionExpiresAt }
-      ... on TwoFactorChallenge { challengeId methods }
+      ... on AuthSession {
+        accessToken
+        refreshToken
+        expiresIn
+        tokenType
+        sessionExpiresAt
+      }
+      ... on TwoFactorChallenge {
+        challengeId
+        methods
+      }
     }
   }
 `;
 const VERIFY = 'mutation($id: ID!, $code: String!) { verifyLoginCode(challengeId: $id, code: $code) { accessToken refreshToken } }';
 const REFRESH = 'mutation($token: String) { refreshSession(refreshToken: $token) { accessToken refreshToken } }';
 const codeOf = (result: { body: { errors?: Array<{ extensions?: Record<string, any> }> } }) => result.body.errors?.[0]?.extensions?.code;
-const reasonOf = (result: { body: { errors?: Array<{ extensions?: Record<string, any> }> } }) => result.body.errors?.[0]?.extensions?.reason;
+const reasonOf = (result: { body: { errors?: Array<{ extensions?: Record<string, any> }> } }) =>
+  result.body.errors?.[0]?.extensions?.reason;
 
 async function challengeFor(email: string, tenant = 'acme') {
   const result = await stack.gql(LOGIN, { variables: { input: { email, password: 'gatehouse-demo', tenant } } });
@@ -33,7 +43,10 @@ async function challengeFor(email: string, tenant = 'acme') {
 }
 
 async function auditCount(event: string, userId?: string) {
-  const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.audit_events WHERE event = $1 AND ($2::uuid IS NULL OR user_id = $2)', [event, userId ?? null]);
+  const { rows } = await stack.db.pool.query(
+    'SELECT count(*)::int AS n FROM auth.audit_events WHERE event = $1 AND ($2::uuid IS NULL OR user_id = $2)',
+    [event, userId ?? null],
+  );
   return rows[0].n as number;
 }
 
@@ -73,7 +86,10 @@ describe('2-step login', () => {
     // Even the right code cannot open a destroyed challenge.
     const right = await generate({ secret: DEMO_TOTP_SECRET });
     expect(reasonOf(await stack.gql(VERIFY, { variables: { id: challengeId, code: right } }))).toBe('challenge_invalid');
-    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.login_challenges WHERE user_id = $1 AND failed_attempts >= 5', [userId]);
+    const { rows } = await stack.db.pool.query(
+      'SELECT count(*)::int AS n FROM auth.login_challenges WHERE user_id = $1 AND failed_attempts >= 5',
+      [userId],
+    );
     expect(rows[0].n).toBe(0);
   });
 
@@ -86,16 +102,24 @@ describe('2-step login', () => {
     expect(stored.rows[0].secret_encrypted).not.toContain(secret);
 
     expect(reasonOf(await stack.gql('mutation { confirmTotpEnrolment(code: "000000") }', { token }))).toBe('invalid_code');
-    const confirm = await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) }', { token, variables: { c: await nextTotpCode('agent', secret) } });
+    const confirm = await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) }', {
+      token,
+      variables: { c: await nextTotpCode('agent', secret) },
+    });
     expect(confirm.body.data.confirmTotpEnrolment).toBe(true);
 
     const challengeId = await challengeFor('agent@acme.example');
     const session = await stack.gql(VERIFY, { variables: { id: challengeId, code: await nextTotpCode('agent', secret) } });
     expect(session.body.data.verifyLoginCode.accessToken).toBeTruthy();
 
-    const disable = await stack.gql('mutation($c: String!) { disableTotp(code: $c) }', { token, variables: { c: await nextTotpCode('agent', secret) } });
+    const disable = await stack.gql('mutation($c: String!) { disableTotp(code: $c) }', {
+      token,
+      variables: { c: await nextTotpCode('agent', secret) },
+    });
     expect(disable.body.errors).toBeUndefined();
-    const plain = await stack.gql(LOGIN, { variables: { input: { email: 'agent@acme.example', password: 'gatehouse-demo', tenant: 'acme' } } });
+    const plain = await stack.gql(LOGIN, {
+      variables: { input: { email: 'agent@acme.example', password: 'gatehouse-demo', tenant: 'acme' } },
+    });
     expect(plain.body.data.login.__typename).toBe('AuthSession');
   }, 90_000);
 });
@@ -104,9 +128,10 @@ describe('refresh tokens', () => {
   it('are opaque, stored only as a hash, and rotate on every use', async () => {
     const session = await stack.loginSession('member@acme.example', 'acme');
     expect(session.refreshToken).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
-    const stored = await stack.db.pool.query("SELECT count(*)::int AS n FROM auth.refresh_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'", [
-      session.refreshToken.split('.')[1],
-    ]);
+    const stored = await stack.db.pool.query(
+      "SELECT count(*)::int AS n FROM auth.refresh_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'",
+      [session.refreshToken.split('.')[1]],
+    );
     expect(stored.rows[0].n).toBe(0);
     const next = await stack.gql(REFRESH, { variables: { token: session.refreshToken } });
     expect(next.body.errors).toBeUndefined();
@@ -120,12 +145,17 @@ describe('refresh tokens', () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => stack.gql(REFRESH, { variables: { token: session.refreshToken } })));
     const winners = answers.filter((answer) => answer.body.data?.refreshSession);
     expect(winners).toHaveLength(1);
-    for (const loser of answers.filter((answer) => !answer.body.data?.refreshSession)) expect(reasonOf(loser)).toBe('refresh_token_superseded');
+    for (const loser of answers.filter((answer) => !answer.body.data?.refreshSession))
+      expect(reasonOf(loser)).toBe('refresh_token_superseded');
     const sessionId = decodePayload(session.accessToken).sid;
-    const live = await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.refresh_tokens WHERE session_id = $1 AND used_at IS NULL', [sessionId]);
+    const live = await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.refresh_tokens WHERE session_id = $1 AND used_at IS NULL', [
+      sessionId,
+    ]);
     expect(live.rows[0].n).toBe(1);
     // The family is still alive: the winner's token works.
-    expect((await stack.gql(REFRESH, { variables: { token: winners[0].body.data.refreshSession.refreshToken } })).body.errors).toBeUndefined();
+    expect(
+      (await stack.gql(REFRESH, { variables: { token: winners[0].body.data.refreshSession.refreshToken } })).body.errors,
+    ).toBeUndefined();
   });
 
   it('revoke the whole family when a rotated token is presented again, and audit it', async () => {
@@ -133,7 +163,10 @@ describe('refresh tokens', () => {
     const sessionId = decodePayload(session.accessToken).sid;
     const next = (await stack.gql(REFRESH, { variables: { token: session.refreshToken } })).body.data.refreshSession;
     // Past the grace window for racing refreshes.
-    await stack.db.pool.query("UPDATE auth.refresh_tokens SET used_at = used_at - interval '1 minute' WHERE session_id = $1 AND used_at IS NOT NULL", [sessionId]);
+    await stack.db.pool.query(
+      "UPDATE auth.refresh_tokens SET used_at = used_at - interval '1 minute' WHERE session_id = $1 AND used_at IS NOT NULL",
+      [sessionId],
+    );
 
     const reuse = await stack.gql(REFRESH, { variables: { token: session.refreshToken } });
     expect(reasonOf(reuse)).toBe('refresh_token_reused');
@@ -141,17 +174,24 @@ describe('refresh tokens', () => {
     const refused = await stack.gql('{ me { id } }', { token: next.accessToken });
     expect(refused.status).toBe(401);
     expect(refused.body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'token_revoked' });
-    const audited = await stack.db.pool.query("SELECT count(*)::int AS n FROM auth.audit_events WHERE event = 'REFRESH_REUSE_DETECTED' AND session_id = $1", [sessionId]);
+    const audited = await stack.db.pool.query(
+      "SELECT count(*)::int AS n FROM auth.audit_events WHERE event = 'REFRESH_REUSE_DETECTED' AND session_id = $1",
+      [sessionId],
+    );
     expect(audited.rows[0].n).toBe(1);
   });
 
   it('can travel as an HttpOnly, Secure, SameSite=Strict cookie that the gateway passes through', async () => {
-    const login = await stack.gql(LOGIN, { variables: { input: { email: 'member@acme.example', password: 'gatehouse-demo', tenant: 'acme', refreshTokenDelivery: 'COOKIE' } } });
+    const login = await stack.gql(LOGIN, {
+      variables: { input: { email: 'member@acme.example', password: 'gatehouse-demo', tenant: 'acme', refreshTokenDelivery: 'COOKIE' } },
+    });
     expect(login.body.data.login.refreshToken).toBeNull();
     const setCookie = login.headers.get('set-cookie') ?? '';
     expect(setCookie).toMatch(/^gatehouse_refresh=[A-Za-z0-9_.-]+; Path=\/graphql; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
     const cookie = setCookie.split(';')[0];
-    const refreshed = await stack.gql('mutation { refreshSession { accessToken refreshToken } }', { headers: { cookie: `theme=dark; ${cookie}` } });
+    const refreshed = await stack.gql('mutation { refreshSession { accessToken refreshToken } }', {
+      headers: { cookie: `theme=dark; ${cookie}` },
+    });
     expect(refreshed.body.errors).toBeUndefined();
     expect(refreshed.body.data.refreshSession.refreshToken).toBeNull();
     expect(refreshed.headers.get('set-cookie')).toMatch(/^gatehouse_refresh=/);
@@ -197,18 +237,28 @@ describe('logout and revocation', () => {
 
   it('changing roles or disabling a user ends their sessions; roles are never granted above the own', async () => {
     const agent = await stack.login('agent@acme.example', 'acme');
-    const promote = await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [MANAGER]) { id roles } }`, { token: admin });
+    const promote = await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [MANAGER]) { id roles } }`, {
+      token: admin,
+    });
     expect(promote.body.data.setUserRoles).toEqual({ id: acme.users.agent.id, roles: ['MANAGER'] });
     expect((await stack.gql('{ me { id } }', { token: agent })).status).toBe(401);
     const relogged = await stack.login('agent@acme.example', 'acme');
     expect(decodePayload(relogged).roles).toEqual(['MANAGER']);
-    expect(codeOf(await stack.gql(`mutation { setUserRoles(userId: "${acme.users.admin.id}", roles: [MEMBER]) { id } }`, { token: admin }))).toBe('FORBIDDEN');
-    expect(codeOf(await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [ADMIN]) { id } }`, { token: relogged }))).toBe('FORBIDDEN');
+    expect(
+      codeOf(await stack.gql(`mutation { setUserRoles(userId: "${acme.users.admin.id}", roles: [MEMBER]) { id } }`, { token: admin })),
+    ).toBe('FORBIDDEN');
+    expect(
+      codeOf(await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [ADMIN]) { id } }`, { token: relogged })),
+    ).toBe('FORBIDDEN');
     await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [AGENT]) { id } }`, { token: admin });
 
-    const disabled = await stack.gql(`mutation { setUserDisabled(userId: "${acme.users.manager.id}", disabled: true) { id } }`, { token: admin });
+    const disabled = await stack.gql(`mutation { setUserDisabled(userId: "${acme.users.manager.id}", disabled: true) { id } }`, {
+      token: admin,
+    });
     expect(disabled.body.errors).toBeUndefined();
-    const login = await stack.gql(LOGIN, { variables: { input: { email: 'manager@acme.example', password: 'gatehouse-demo', tenant: 'acme' } } });
+    const login = await stack.gql(LOGIN, {
+      variables: { input: { email: 'manager@acme.example', password: 'gatehouse-demo', tenant: 'acme' } },
+    });
     expect(reasonOf(login)).toBe('invalid_credentials');
     await stack.gql(`mutation { setUserDisabled(userId: "${acme.users.manager.id}", disabled: false) { id } }`, { token: admin });
     expect(await stack.login('manager@acme.example', 'acme')).toBeTruthy();
@@ -230,10 +280,13 @@ describe('the audit log', () => {
     const events = new Set<string>();
     let after: string | null = null;
     do {
-      const page: any = await stack.gql('query($after: String) { auditEvents(first: 100, after: $after) { nodes { event outcome reason user { id } clientAddress occurredAt } pageInfo { hasNextPage endCursor } } }', {
-        token: admin,
-        variables: { after },
-      });
+      const page: any = await stack.gql(
+        'query($after: String) { auditEvents(first: 100, after: $after) { nodes { event outcome reason user { id } clientAddress occurredAt } pageInfo { hasNextPage endCursor } } }',
+        {
+          token: admin,
+          variables: { after },
+        },
+      );
       expect(page.body.errors).toBeUndefined();
       for (const node of page.body.data.auditEvents.nodes) events.add(node.event);
       after = page.body.data.auditEvents.pageInfo.hasNextPage ? page.body.data.auditEvents.pageInfo.endCursor : null;
@@ -259,8 +312,15 @@ describe('the audit log', () => {
     ]) {
       expect({ event, recorded: events.has(event) }).toEqual({ event, recorded: true });
     }
-    const failed = await stack.gql('{ auditEvents(first: 100, filter: { event: "LOGIN_FAILED", outcome: FAILURE }) { nodes { event reason user { id } } } }', { token: admin });
-    expect(failed.body.data.auditEvents.nodes).toContainEqual({ event: 'LOGIN_FAILED', reason: 'wrong_password', user: { id: acme.users.member.id } });
+    const failed = await stack.gql(
+      '{ auditEvents(first: 100, filter: { event: "LOGIN_FAILED", outcome: FAILURE }) { nodes { event reason user { id } } } }',
+      { token: admin },
+    );
+    expect(failed.body.data.auditEvents.nodes).toContainEqual({
+      event: 'LOGIN_FAILED',
+      reason: 'wrong_password',
+      user: { id: acme.users.member.id },
+    });
     expect(failed.body.data.auditEvents.nodes.every((node: { event: string }) => node.event === 'LOGIN_FAILED')).toBe(true);
     const globexAdmin = await stack.login('admin@globex.example', 'globex');
     const globexEvents = await stack.gql('{ auditEvents(first: 100) { nodes { user { id } } } }', { token: globexAdmin });

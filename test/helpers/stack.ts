@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { generate } from 'otplib';
 import { createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
@@ -50,6 +51,10 @@ export interface Stack {
   audience: string;
   supergraphPath: string;
   workDir: string;
+  /** The auth service's key-encryption key (tests build key stores of their own with it). */
+  encryptionKey: string;
+  /** Starts one more gateway instance on the same subgraphs and bus (closed with the stack). */
+  addGateway(env?: Record<string, string>): Promise<{ gateway: Gateway; url: string }>;
   /** Calls recorded across all subgraphs since the last reset. */
   totalCalls(): number;
   resetCalls(): void;
@@ -115,6 +120,21 @@ export async function postGraphQL(
     body = { errors: [{ message: `non-JSON response: ${text.slice(0, 200)}` }] };
   }
   return { status: response.status, headers: response.headers, body };
+}
+
+/** Removes what one test stack left in Redis (its streams and counters), so runs leave no trace. */
+async function deleteRedisKeys(url: string, prefix: string) {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface StackOptions {
@@ -185,8 +205,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     subgraphs[name] = Object.assign(running, { calls });
   }
 
-  const gatewayConfig = loadGatewayConfig({
-    ...baseEnv,
+  const gatewayEnv: Record<string, string> = {
     SUPERGRAPH_PATH: supergraphPath,
     SUPERGRAPH_POLL_MS: '100',
     TOKEN_ISSUER: issuer,
@@ -194,9 +213,17 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     AUTH_JWKS_URL: subgraphs.auth.url.replace('/graphql', '/.well-known/jwks.json'),
     ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, subgraphs[name].url])),
     ...options.gatewayEnv,
-  });
+  };
+  const gatewayConfig = loadGatewayConfig({ ...baseEnv, ...gatewayEnv });
   const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false, revocationBus });
   const gatewayUrl = await gateway.start();
+  const extraGateways: Gateway[] = [];
+  async function addGateway(env: Record<string, string> = {}) {
+    const config = loadGatewayConfig({ ...baseEnv, ...gatewayEnv, ...env });
+    const another = await createGateway({ config, contextSecret, logger: options.logger ?? false, revocationBus });
+    extraGateways.push(another);
+    return { gateway: another, url: await another.start() };
+  }
   const keyStore = createKeyStore({
     pool: db.pool,
     secretBox: createSecretBox(encryptionKey),
@@ -251,6 +278,8 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
       return keyStore.current();
     },
     keyStore,
+    encryptionKey,
+    addGateway,
     redisPrefix,
     revocationBus,
     issuer,
@@ -265,9 +294,11 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     },
     loginSession,
     async close() {
+      for (const another of extraGateways) await another.close();
       await gateway.close();
       for (const name of SUBGRAPH_NAMES) await subgraphs[name].app.close();
       await revocationBus?.close();
+      if (redisPrefix) await deleteRedisKeys(process.env.REDIS_URL!, redisPrefix);
       await db.close();
       await rm(workDir, { recursive: true, force: true });
     },
