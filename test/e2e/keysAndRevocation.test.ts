@@ -1,6 +1,8 @@
 import { decodeProtectedHeader } from 'jose';
 import { createSecretBox } from '../../auth';
+import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
 import { createKeyStore } from '../../subgraphs/auth/keyStore';
+import { rotateSigningKey } from '../../subgraphs/auth/rotateSigningKey';
 import { postGraphQL, startStack, type Stack } from '../helpers/stack';
 import { decodePayload } from '../helpers/tokens';
 
@@ -74,6 +76,18 @@ describe('signing keys', () => {
     // The old key stays published until its last token has expired.
     expect(await jwksKids()).toEqual(expect.arrayContaining([oldKid, newKey.kid]));
     expect((await stack.gql('{ me { id } }', { token: before })).status).toBe(200);
+  });
+
+  it('npm run keys:rotate adds a published key and audits KEY_ROTATED', async () => {
+    const before = await jwksKids();
+    const config = loadAuthConfig({ AUTH_KEY_ENCRYPTION_KEY: stack.encryptionKey, KEY_ACTIVATION_DELAY_SECONDS: '600' });
+    const key = await rotateSigningKey(stack.db.pool, config);
+    let kids = await jwksKids();
+    while (!kids.includes(key.kid)) kids = (await sleep(50), await jwksKids());
+    expect(kids).toEqual(expect.arrayContaining(before));
+    expect(decodeProtectedHeader(await stack.login('member@acme.example', 'acme')).kid).not.toBe(key.kid); // not signing yet
+    const audit = await stack.db.pool.query("SELECT tenant_id, reason FROM auth.audit_events WHERE event = 'KEY_ROTATED'");
+    expect(audit.rows).toEqual([{ tenant_id: null, reason: key.kid }]);
   });
 
   it('serve an OpenID discovery document naming the JWKS', async () => {
