@@ -8,8 +8,6 @@ export interface GatewayContext {
   user: ContextUser | null;
   requestId: string;
   clientAddress: string;
-  /** Signed contexts already made in this request, by subgraph: one signature per subgraph per request. */
-  signedContexts?: Map<string, string>;
   /** The client's refresh cookie (`name=value`), forwarded to the auth subgraph only. */
   refreshCookie?: string;
   /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
@@ -53,16 +51,8 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     this.url = new URL(options.url);
   }
 
-  private contextHeader(context: Partial<GatewayContext>): string {
-    const cache = context.signedContexts;
-    const cached = cache?.get(this.options.name);
-    if (cached) return cached;
-    const signed = this.options.signer.sign(
-      { user: context.user ?? null, requestId: context.requestId ?? 'gateway-internal', clientAddress: context.clientAddress ?? '' },
-      this.options.name,
-    );
-    cache?.set(this.options.name, signed);
-    return signed;
+  private forwardedContext(context: Partial<GatewayContext>) {
+    return { user: context.user ?? null, requestId: context.requestId ?? 'gateway-internal', clientAddress: context.clientAddress ?? '' };
   }
 
   /** Applies revocations the auth subgraph announced and keeps its refresh cookie (and no other) for the client. */
@@ -81,7 +71,8 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
-      [CONTEXT_HEADER]: this.contextHeader(options.context),
+      // A context for this subgraph and this exact body: it cannot be replayed with another query.
+      [CONTEXT_HEADER]: this.options.signer.sign(this.forwardedContext(options.context), this.options.name, body),
     };
     const { auth } = this.options;
     if (auth && options.context.refreshCookie) headers.cookie = options.context.refreshCookie;

@@ -198,7 +198,6 @@ export async function createGateway(options: CreateGatewayOptions) {
       requestId,
       clientAddress: request.ip,
       // Apollo Server shallow-copies the context: state the data sources fill must be shared objects made here.
-      signedContexts: new Map(),
       setCookies: [],
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
     };

@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The signed context the gateway forwards on every subgraph call, and its verification on the subgraph side.
@@ -8,6 +9,9 @@ import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
  * language can check it with any JOSE library. Each subgraph gets its own key, derived from the gateway's master
  * secret with HKDF-SHA256 and the subgraph's name: the key a subgraph holds verifies contexts made for it and
  * cannot make contexts for any other subgraph. `aud` is the subgraph's name as well.
+ *
+ * Each context is made for one subgraph call: its `bh` claim is the SHA-256 of that call's body, so a captured
+ * header cannot be replayed with another query or other variables.
  */
 export const CONTEXT_HEADER = 'gatehouse-context';
 export const CONTEXT_TYP = 'gatehouse-ctx+jwt';
@@ -24,6 +28,8 @@ export interface ContextUser {
   sessionId: string;
   authTime?: number;
   amr?: readonly string[];
+  /** Set when an external identity provider issued the token (absent for Gatehouse's own auth service). */
+  issuer?: string;
 }
 
 export interface ForwardedContext {
@@ -39,7 +45,8 @@ export type ContextRejectionReason =
   | 'context_signature_invalid'
   | 'context_wrong_audience'
   | 'context_expired'
-  | 'context_claims_invalid';
+  | 'context_claims_invalid'
+  | 'context_body_mismatch';
 
 export class ContextTokenError extends Error {
   constructor(readonly reason: ContextRejectionReason) {
@@ -64,6 +71,11 @@ export function deriveContextKey(masterSecret: string | Buffer, audience: string
   return Buffer.from(hkdfSync('sha256', master, HKDF_SALT, `audience:${audience}`, 32));
 }
 
+/** base64url SHA-256 of a request body: the `bh` claim. */
+export function hashBody(body: string | Buffer): string {
+  return createHash('sha256').update(body).digest('base64url');
+}
+
 const HEADER_SEGMENT = Buffer.from(JSON.stringify({ alg: 'HS256', typ: CONTEXT_TYP })).toString('base64url');
 
 function mac(key: Buffer, signingInput: string): Buffer {
@@ -79,8 +91,9 @@ export interface ContextSignerOptions {
 }
 
 /**
- * Creates the gateway-side signer. `sign(context, audience)` returns the compact JWS for one subgraph.
- * Keys per audience are derived once and kept. Throws TypeError on bad options.
+ * Creates the gateway-side signer. `sign(context, audience, body)` returns the compact JWS for one call to one
+ * subgraph, bound to the exact body of that call. Keys per audience are derived once and kept.
+ * Throws TypeError on bad options.
  */
 export function createContextSigner(options: ContextSignerOptions) {
   const master = secretBytes(options.masterSecret, 'createContextSigner');
@@ -97,7 +110,7 @@ export function createContextSigner(options: ContextSignerOptions) {
   };
 
   return {
-    sign(context: ForwardedContext, audience: string): string {
+    sign(context: ForwardedContext, audience: string, body: string | Buffer): string {
       const iat = Math.floor(now() / 1000);
       const claims: Record<string, unknown> = {
         iss: CONTEXT_ISSUER,
@@ -107,6 +120,7 @@ export function createContextSigner(options: ContextSignerOptions) {
         jti: randomUUID(),
         rid: context.requestId,
         cip: context.clientAddress,
+        bh: hashBody(body),
       };
       const { user } = context;
       if (user) {
@@ -116,6 +130,7 @@ export function createContextSigner(options: ContextSignerOptions) {
         claims.sid = user.sessionId;
         if (user.authTime !== undefined) claims.auth_time = user.authTime;
         if (user.amr) claims.amr = user.amr;
+        if (user.issuer) claims.idp = user.issuer;
       }
       const signingInput = `${HEADER_SEGMENT}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       return `${signingInput}.${mac(keyFor(audience), signingInput).toString('base64url')}`;
@@ -130,14 +145,25 @@ export interface ContextVerifierOptions {
   /** This subgraph's name: the only audience accepted. */
   audience: string;
   clockToleranceSeconds?: number;
+  /** Verified headers remembered (bounded LRU, each until it expires); default 10 000. */
+  cacheSize?: number;
   now?: () => number;
+}
+
+/** A header whose signature, audience and lifetime have been checked; its body binding is checked per call. */
+export interface VerifiedContext {
+  context: ForwardedContext;
+  bodyHash: string;
+  expiresAt: number;
 }
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /**
- * Creates the subgraph-side verifier. `verify(header)` returns the ForwardedContext or throws ContextTokenError
- * (missing, malformed, bad signature, another audience, expired or over-long, bad claims).
+ * Creates the subgraph-side verifier. `verifyHeader` checks the signature, audience and lifetime (a verified header
+ * is remembered, so a repeat costs a map lookup); `checkBody` then binds it to the call's body. `verify` does both.
+ * Each throws ContextTokenError (missing, malformed, bad signature, another audience, expired or over-long, bad
+ * claims, another body).
  */
 export function createContextVerifier(options: ContextVerifierOptions) {
   const key = secretBytes(options.key, 'createContextVerifier');
@@ -145,60 +171,91 @@ export function createContextVerifier(options: ContextVerifierOptions) {
   const tolerance = options.clockToleranceSeconds ?? 5;
   const now = options.now ?? Date.now;
   if (!audience) throw new TypeError('createContextVerifier: "audience" is required');
+  const verified = new LRUCache<string, VerifiedContext>({ max: options.cacheSize ?? 10_000 });
+
+  function verifyUncached(header: string): VerifiedContext {
+    const firstDot = header.indexOf('.');
+    const lastDot = header.lastIndexOf('.');
+    if (firstDot <= 0 || lastDot === firstDot) throw new ContextTokenError('context_malformed');
+    const signingInput = header.slice(0, lastDot);
+    const signature = Buffer.from(header.slice(lastDot + 1), 'base64url');
+    const expected = mac(key, signingInput);
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+      throw new ContextTokenError('context_signature_invalid');
+    }
+    let protectedHeader: Record<string, unknown>;
+    let claims: Record<string, unknown>;
+    try {
+      protectedHeader = JSON.parse(Buffer.from(header.slice(0, firstDot), 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(header.slice(firstDot + 1, lastDot), 'base64url').toString('utf8'));
+    } catch {
+      throw new ContextTokenError('context_malformed');
+    }
+    if (protectedHeader.alg !== 'HS256' || protectedHeader.typ !== CONTEXT_TYP || 'crit' in protectedHeader) {
+      throw new ContextTokenError('context_malformed');
+    }
+    if (claims.iss !== CONTEXT_ISSUER) throw new ContextTokenError('context_claims_invalid');
+    if (claims.aud !== audience) throw new ContextTokenError('context_wrong_audience');
+    const { iat, exp } = claims;
+    const nowSeconds = now() / 1000;
+    if (typeof iat !== 'number' || typeof exp !== 'number') throw new ContextTokenError('context_claims_invalid');
+    if (exp - iat > CONTEXT_MAX_TTL_SECONDS || iat > nowSeconds + tolerance) throw new ContextTokenError('context_claims_invalid');
+    if (exp + tolerance <= nowSeconds) throw new ContextTokenError('context_expired');
+    if (typeof claims.rid !== 'string' || typeof claims.cip !== 'string' || typeof claims.bh !== 'string') {
+      throw new ContextTokenError('context_claims_invalid');
+    }
+
+    let user: ContextUser | null = null;
+    if (claims.sub !== undefined) {
+      if (
+        typeof claims.sub !== 'string' ||
+        typeof claims.tid !== 'string' ||
+        typeof claims.sid !== 'string' ||
+        !isStringArray(claims.roles)
+      ) {
+        throw new ContextTokenError('context_claims_invalid');
+      }
+      user = {
+        id: claims.sub,
+        tenantId: claims.tid,
+        roles: Object.freeze(claims.roles),
+        sessionId: claims.sid,
+        ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
+        ...(isStringArray(claims.amr) ? { amr: Object.freeze(claims.amr) } : {}),
+        ...(typeof claims.idp === 'string' ? { issuer: claims.idp } : {}),
+      };
+    }
+    return { context: { user, clientAddress: claims.cip, requestId: claims.rid }, bodyHash: claims.bh, expiresAt: exp };
+  }
+
+  function verifyHeader(header: string | string[] | undefined): VerifiedContext {
+    if (header === undefined || header === '') throw new ContextTokenError('context_missing');
+    if (typeof header !== 'string' || header.length > 8192) throw new ContextTokenError('context_malformed');
+    const cached = verified.get(header);
+    if (cached) {
+      if (cached.expiresAt + tolerance > now() / 1000) return cached;
+      verified.delete(header);
+      throw new ContextTokenError('context_expired');
+    }
+    const result = verifyUncached(header);
+    verified.set(header, result);
+    return result;
+  }
+
+  function checkBody(result: VerifiedContext, bodyHash: string): ForwardedContext {
+    const a = Buffer.from(result.bodyHash);
+    const b = Buffer.from(bodyHash);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ContextTokenError('context_body_mismatch');
+    return result.context;
+  }
 
   return {
-    verify(header: string | string[] | undefined): ForwardedContext {
-      if (header === undefined || header === '') throw new ContextTokenError('context_missing');
-      if (typeof header !== 'string' || header.length > 8192) throw new ContextTokenError('context_malformed');
-      const firstDot = header.indexOf('.');
-      const lastDot = header.lastIndexOf('.');
-      if (firstDot <= 0 || lastDot === firstDot) throw new ContextTokenError('context_malformed');
-      const signingInput = header.slice(0, lastDot);
-      const signature = Buffer.from(header.slice(lastDot + 1), 'base64url');
-      const expected = mac(key, signingInput);
-      if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
-        throw new ContextTokenError('context_signature_invalid');
-      }
-      let protectedHeader: Record<string, unknown>;
-      let claims: Record<string, unknown>;
-      try {
-        protectedHeader = JSON.parse(Buffer.from(header.slice(0, firstDot), 'base64url').toString('utf8'));
-        claims = JSON.parse(Buffer.from(header.slice(firstDot + 1, lastDot), 'base64url').toString('utf8'));
-      } catch {
-        throw new ContextTokenError('context_malformed');
-      }
-      if (protectedHeader.alg !== 'HS256' || protectedHeader.typ !== CONTEXT_TYP || 'crit' in protectedHeader) {
-        throw new ContextTokenError('context_malformed');
-      }
-      if (claims.iss !== CONTEXT_ISSUER) throw new ContextTokenError('context_claims_invalid');
-      if (claims.aud !== audience) throw new ContextTokenError('context_wrong_audience');
-      const { iat, exp } = claims;
-      const nowSeconds = now() / 1000;
-      if (typeof iat !== 'number' || typeof exp !== 'number') throw new ContextTokenError('context_claims_invalid');
-      if (exp - iat > CONTEXT_MAX_TTL_SECONDS || iat > nowSeconds + tolerance) throw new ContextTokenError('context_claims_invalid');
-      if (exp + tolerance <= nowSeconds) throw new ContextTokenError('context_expired');
-      if (typeof claims.rid !== 'string' || typeof claims.cip !== 'string') throw new ContextTokenError('context_claims_invalid');
-
-      let user: ContextUser | null = null;
-      if (claims.sub !== undefined) {
-        if (
-          typeof claims.sub !== 'string' ||
-          typeof claims.tid !== 'string' ||
-          typeof claims.sid !== 'string' ||
-          !isStringArray(claims.roles)
-        ) {
-          throw new ContextTokenError('context_claims_invalid');
-        }
-        user = {
-          id: claims.sub,
-          tenantId: claims.tid,
-          roles: Object.freeze(claims.roles),
-          sessionId: claims.sid,
-          ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
-          ...(isStringArray(claims.amr) ? { amr: Object.freeze(claims.amr) } : {}),
-        };
-      }
-      return { user, clientAddress: claims.cip, requestId: claims.rid };
+    verifyHeader,
+    /** Binds a verified header to the body of the call it came with (`hashBody` of the raw body). */
+    checkBody,
+    /** Both checks at once. */
+    verify(header: string | string[] | undefined, body: string | Buffer): ForwardedContext {
+      return checkBody(verifyHeader(header), hashBody(body));
     },
   };
 }

@@ -5,7 +5,9 @@ import {
   CONTEXT_HEADER,
   ContextTokenError,
   createContextVerifier,
+  hashBody,
   toPublicError,
+  type VerifiedContext,
   type ContextUser,
   type ForwardedContext,
 } from '../../auth';
@@ -50,8 +52,16 @@ export interface SubgraphServerOptions {
 
 declare module 'fastify' {
   interface FastifyRequest {
+    verifiedContext?: VerifiedContext;
+    bodyHash?: string;
     gatehouseContext?: ForwardedContext;
   }
+}
+
+function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  const reason = error instanceof ContextTokenError ? error.reason : 'context_malformed';
+  request.log.warn({ reason }, 'refused a request without a valid gateway context');
+  return reply.code(401).send(unauthenticatedBody(reason));
 }
 
 function unauthenticatedBody(reason: string) {
@@ -88,14 +98,33 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   await service.registerRoutes?.(app);
 
   await app.register(async (graphqlScope) => {
-    // Nothing reaches GraphQL parsing or a resolver without a valid signature made for this subgraph.
+    // Nothing reaches GraphQL parsing or a resolver without a valid signature made for this subgraph, checked
+    // before the body is read; the body is then checked against the hash the signature covers.
     graphqlScope.addHook('onRequest', async (request, reply) => {
+      // Only the gateway calls a subgraph, and always with POST: a GET would carry no body for the signature to bind.
+      if (request.method !== 'POST') {
+        return reply
+          .code(405)
+          .header('allow', 'POST')
+          .send({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
+      }
       try {
-        request.gatehouseContext = verifier.verify(request.headers[CONTEXT_HEADER]);
+        request.verifiedContext = verifier.verifyHeader(request.headers[CONTEXT_HEADER]);
       } catch (error) {
-        const reason = error instanceof ContextTokenError ? error.reason : 'context_malformed';
-        request.log.warn({ reason }, 'refused a request without a valid gateway context');
-        return reply.code(401).send(unauthenticatedBody(reason));
+        return refuse(request, reply, error);
+      }
+    });
+    const parseJson = graphqlScope.getDefaultJsonParser('error', 'error');
+    graphqlScope.removeContentTypeParser('application/json');
+    graphqlScope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      request.bodyHash = hashBody(body as Buffer);
+      parseJson(request, (body as Buffer).toString('utf8'), done);
+    });
+    graphqlScope.addHook('preHandler', async (request, reply) => {
+      try {
+        request.gatehouseContext = verifier.checkBody(request.verifiedContext!, request.bodyHash ?? hashBody(''));
+      } catch (error) {
+        return refuse(request, reply, error);
       }
     });
 

@@ -6,15 +6,19 @@ import {
   createContextSigner,
   createContextVerifier,
   deriveContextKey,
+  hashBody,
   type ForwardedContext,
 } from '../../auth';
 
 const master = Buffer.alloc(32, 1).toString('base64url');
+const body = JSON.stringify({ query: '{ me { id } }' });
 const user: ForwardedContext = {
   user: { id: 'u1', tenantId: 't1', roles: ['MEMBER'], sessionId: 's1', amr: ['pwd'], authTime: 1_700_000_000 },
   requestId: 'req-1',
   clientAddress: '10.0.0.1',
 };
+const verifierFor = (audience: string, extra: Partial<Parameters<typeof createContextVerifier>[0]> = {}) =>
+  createContextVerifier({ key: deriveContextKey(master, audience), audience, ...extra });
 
 function reasonOf(fn: () => unknown): string | undefined {
   try {
@@ -29,37 +33,51 @@ describe('the signed context', () => {
   const signer = createContextSigner({ masterSecret: master });
 
   it('round-trips the caller, tenant, roles, session, client address and request id', () => {
-    const verifier = createContextVerifier({ key: deriveContextKey(master, 'users'), audience: 'users' });
-    expect(verifier.verify(signer.sign(user, 'users'))).toEqual(user);
+    expect(verifierFor('users').verify(signer.sign(user, 'users', body), body)).toEqual(user);
   });
 
-  it('carries an anonymous caller as user null', () => {
-    const verifier = createContextVerifier({ key: deriveContextKey(master, 'auth'), audience: 'auth' });
-    expect(verifier.verify(signer.sign({ user: null, requestId: 'r', clientAddress: '' }, 'auth')).user).toBeNull();
+  it('carries an anonymous caller as user null, and an external issuer when there is one', () => {
+    expect(verifierFor('auth').verify(signer.sign({ user: null, requestId: 'r', clientAddress: '' }, 'auth', body), body).user).toBeNull();
+    const external = { ...user, user: { ...user.user!, issuer: 'https://idp.example' } };
+    expect(verifierFor('users').verify(signer.sign(external, 'users', body), body).user?.issuer).toBe('https://idp.example');
   });
 
-  it('is a standard compact JWS that any JOSE library verifies with the derived key', async () => {
-    const jws = signer.sign(user, 'records');
+  it('is a standard compact JWS that any JOSE library verifies with the derived key, its body hash a plain claim', async () => {
+    const jws = signer.sign(user, 'records', body);
     const { protectedHeader, payload } = await compactVerify(jws, deriveContextKey(master, 'records'));
     expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'gatehouse-ctx+jwt' });
-    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ aud: 'records', sub: 'u1', tid: 't1' });
+    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ aud: 'records', sub: 'u1', tid: 't1', bh: hashBody(body) });
+  });
+
+  it('is bound to the body it was made for: replayed with another query it is refused', () => {
+    const jws = signer.sign(user, 'users', body);
+    expect(reasonOf(() => verifierFor('users').verify(jws, JSON.stringify({ query: '{ users { nodes { email } } }' })))).toBe(
+      'context_body_mismatch',
+    );
+    expect(reasonOf(() => verifierFor('users').verify(jws, body))).toBeUndefined();
+  });
+
+  it('remembers a verified header, so a repeat skips the signature check but never the body check', () => {
+    const verifier = verifierFor('users');
+    const jws = signer.sign(user, 'users', body);
+    const first = verifier.verifyHeader(jws);
+    expect(verifier.verifyHeader(jws)).toBe(first);
+    expect(reasonOf(() => verifier.checkBody(verifier.verifyHeader(jws), hashBody('{}')))).toBe('context_body_mismatch');
   });
 
   it('rejects a context signed for another subgraph', () => {
-    const verifier = createContextVerifier({ key: deriveContextKey(master, 'records'), audience: 'records' });
-    expect(reasonOf(() => verifier.verify(signer.sign(user, 'users')))).toBe('context_signature_invalid');
+    expect(reasonOf(() => verifierFor('records').verify(signer.sign(user, 'users', body), body))).toBe('context_signature_invalid');
   });
 
   it('rejects a context for another audience even when signed with this key (the audience is checked too)', () => {
     const key = deriveContextKey(master, 'records');
-    const verifier = createContextVerifier({ key, audience: 'records' });
-    const [header] = signer.sign(user, 'records').split('.');
+    const [header] = signer.sign(user, 'records', body).split('.');
     const now = Math.floor(Date.now() / 1000);
     const payload = Buffer.from(
-      JSON.stringify({ iss: 'gatehouse-gateway', aud: 'users', iat: now, exp: now + 30, rid: 'r', cip: '' }),
+      JSON.stringify({ iss: 'gatehouse-gateway', aud: 'users', iat: now, exp: now + 30, rid: 'r', cip: '', bh: hashBody(body) }),
     ).toString('base64url');
     const signature = createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url');
-    expect(reasonOf(() => verifier.verify(`${header}.${payload}.${signature}`))).toBe('context_wrong_audience');
+    expect(reasonOf(() => verifierFor('records').verify(`${header}.${payload}.${signature}`, body))).toBe('context_wrong_audience');
   });
 
   it('gives each subgraph a key that cannot forge contexts for another subgraph', () => {
@@ -67,46 +85,39 @@ describe('the signed context', () => {
     const recordsKey = deriveContextKey(master, 'records');
     expect(usersKey.equals(recordsKey)).toBe(false);
     // A compromised users subgraph signs with its own key: records refuses it.
-    const [header, payload] = signer.sign(user, 'records').split('.');
+    const [header, payload] = signer.sign(user, 'records', body).split('.');
     const forged = `${header}.${payload}.${createHmac('sha256', usersKey).update(`${header}.${payload}`).digest('base64url')}`;
-    const verifier = createContextVerifier({ key: recordsKey, audience: 'records' });
-    expect(reasonOf(() => verifier.verify(forged))).toBe('context_signature_invalid');
+    expect(reasonOf(() => verifierFor('records').verify(forged, body))).toBe('context_signature_invalid');
   });
 
   it('rejects an altered payload', () => {
-    const verifier = createContextVerifier({ key: deriveContextKey(master, 'users'), audience: 'users' });
-    const [header, payload, signature] = signer.sign(user, 'users').split('.');
+    const [header, payload, signature] = signer.sign(user, 'users', body).split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const altered = Buffer.from(JSON.stringify({ ...claims, roles: ['ADMIN'] })).toString('base64url');
-    expect(reasonOf(() => verifier.verify(`${header}.${altered}.${signature}`))).toBe('context_signature_invalid');
+    expect(reasonOf(() => verifierFor('users').verify(`${header}.${altered}.${signature}`, body))).toBe('context_signature_invalid');
   });
 
-  it('rejects an expired context and one that lives longer than 60 seconds', () => {
+  it('rejects an expired context, also from the cache, and refuses to make one that lives longer than 60 seconds', () => {
     let now = Date.now();
     const clockSigner = createContextSigner({ masterSecret: master, ttlSeconds: 30, now: () => now });
-    const verifier = createContextVerifier({
-      key: deriveContextKey(master, 'users'),
-      audience: 'users',
-      clockToleranceSeconds: 5,
-      now: () => now,
-    });
-    const jws = clockSigner.sign(user, 'users');
+    const verifier = verifierFor('users', { clockToleranceSeconds: 5, now: () => now });
+    const jws = clockSigner.sign(user, 'users', body);
     now += 34_000;
-    expect(reasonOf(() => verifier.verify(jws))).toBeUndefined();
+    expect(reasonOf(() => verifier.verify(jws, body))).toBeUndefined();
     now += 2_000;
-    expect(reasonOf(() => verifier.verify(jws))).toBe('context_expired');
+    expect(reasonOf(() => verifier.verify(jws, body))).toBe('context_expired');
     expect(() => createContextSigner({ masterSecret: master, ttlSeconds: CONTEXT_MAX_TTL_SECONDS + 1 })).toThrow(TypeError);
   });
 
   it('rejects missing, malformed and unsigned headers', () => {
-    const verifier = createContextVerifier({ key: deriveContextKey(master, 'users'), audience: 'users' });
-    const [header, payload] = signer.sign(user, 'users').split('.');
-    expect(reasonOf(() => verifier.verify(undefined))).toBe('context_missing');
-    expect(reasonOf(() => verifier.verify(['a', 'b']))).toBe('context_malformed');
-    expect(reasonOf(() => verifier.verify('nodots'))).toBe('context_malformed');
-    expect(reasonOf(() => verifier.verify(`${header}.${payload}.`))).toBe('context_signature_invalid');
+    const verifier = verifierFor('users');
+    const [header, payload] = signer.sign(user, 'users', body).split('.');
+    expect(reasonOf(() => verifier.verify(undefined, body))).toBe('context_missing');
+    expect(reasonOf(() => verifier.verify(['a', 'b'], body))).toBe('context_malformed');
+    expect(reasonOf(() => verifier.verify('nodots', body))).toBe('context_malformed');
+    expect(reasonOf(() => verifier.verify(`${header}.${payload}.`, body))).toBe('context_signature_invalid');
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'gatehouse-ctx+jwt' })).toString('base64url');
-    expect(reasonOf(() => verifier.verify(`${none}.${payload}.`))).toBe('context_signature_invalid');
+    expect(reasonOf(() => verifier.verify(`${none}.${payload}.`, body))).toBe('context_signature_invalid');
   });
 
   it('refuses secrets shorter than 32 bytes at construction', () => {

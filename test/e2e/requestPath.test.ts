@@ -1,5 +1,5 @@
 import { createContextSigner, CONTEXT_HEADER } from '../../auth';
-import { postGraphQL, startStack, SUBGRAPH_NAMES, type Stack } from '../helpers/stack';
+import { postToSubgraph, startStack, SUBGRAPH_NAMES, type Stack } from '../helpers/stack';
 import { acme, decodePayload, mintAccessToken, signRaw, unsignedToken } from '../helpers/tokens';
 
 let stack: Stack;
@@ -167,6 +167,7 @@ describe('the request path through the gateway', () => {
     const forged = createContextSigner({ masterSecret: stack.contextSecret }).sign(
       { user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], sessionId: 'x' }, requestId: 'r', clientAddress: '1.2.3.4' },
       'users',
+      '{}',
     );
     const headers = { [CONTEXT_HEADER]: forged, 'GATEHOUSE-CONTEXT': forged, 'x-gatehouse-context': forged };
     const result = await stack.gql('{ me { displayName } }', { token, headers });
@@ -202,25 +203,31 @@ describe('the request path through the gateway', () => {
 describe('each subgraph called directly', () => {
   const signerFor = (secret: string, now?: () => number) => createContextSigner({ masterSecret: secret, now });
   const anonymous = { user: null, requestId: 'test', clientAddress: '127.0.0.1' };
+  const QUERY = '{ _service { sdl } }';
 
   it.each(SUBGRAPH_NAMES)(
-    '%s refuses a missing, forged, altered, expired or misaddressed context and answers a valid one',
+    '%s refuses a missing, forged, altered, expired, misaddressed or replayed context and answers a valid one',
     async (name) => {
       const url = stack.subgraphs[name].url;
-      const query = '{ _service { sdl } }';
-      const valid = signerFor(stack.contextSecret).sign(anonymous, name);
-      const [head, payload, signature] = valid.split('.');
-      const altered = `${head}.${Buffer.from(JSON.stringify({ ...decodePayload(valid), sub: acme.users.admin.id, tid: acme.id, sid: 's', roles: ['ADMIN'] })).toString('base64url')}.${signature}`;
-      const attempts: Record<string, Record<string, string>> = {
-        missing: {},
-        forged: { [CONTEXT_HEADER]: signerFor(Buffer.alloc(32, 7).toString('base64url')).sign(anonymous, name) },
-        altered: { [CONTEXT_HEADER]: altered },
-        expired: { [CONTEXT_HEADER]: signerFor(stack.contextSecret, () => Date.now() - 5 * 60_000).sign(anonymous, name) },
-        otherSubgraph: { [CONTEXT_HEADER]: signerFor(stack.contextSecret).sign(anonymous, name === 'users' ? 'records' : 'users') },
-        unsigned: { [CONTEXT_HEADER]: `${head}.${payload}.` },
+      const sign = (body: string, secret = stack.contextSecret, audience: string = name, now?: () => number) =>
+        signerFor(secret, now).sign(anonymous, audience, body);
+      const alter = (header: string) => {
+        const [head, , signature] = header.split('.');
+        const claims = { ...decodePayload(header), sub: acme.users.admin.id, tid: acme.id, sid: 's', roles: ['ADMIN'] };
+        return `${head}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
       };
-      for (const [attempt, headers] of Object.entries(attempts)) {
-        const result = await postGraphQL(url, query, { headers });
+      const attempts: Record<string, Parameters<typeof postToSubgraph>> = {
+        missing: [url, QUERY, () => undefined],
+        forged: [url, QUERY, (body) => sign(body, Buffer.alloc(32, 7).toString('base64url'))],
+        altered: [url, QUERY, (body) => alter(sign(body))],
+        expired: [url, QUERY, (body) => sign(body, stack.contextSecret, name, () => Date.now() - 5 * 60_000)],
+        otherSubgraph: [url, QUERY, (body) => sign(body, stack.contextSecret, name === 'users' ? 'records' : 'users')],
+        unsigned: [url, QUERY, (body) => sign(body).replace(/[^.]+$/, '')],
+        // A captured header replayed with another query: the signature covers the body it was made for.
+        replayedWithAnotherBody: [url, QUERY, (body) => sign(body), { sendBody: () => JSON.stringify({ query: '{ __typename }' }) }],
+      };
+      for (const [attempt, args] of Object.entries(attempts)) {
+        const result = await postToSubgraph(...args);
         expect({ attempt, status: result.status, code: result.body.errors?.[0].extensions?.code, data: result.body.data ?? null }).toEqual({
           attempt,
           status: 401,
@@ -228,21 +235,27 @@ describe('each subgraph called directly', () => {
           data: null,
         });
       }
-      const ok = await postGraphQL(url, query, { headers: { [CONTEXT_HEADER]: valid } });
+      const ok = await postToSubgraph(url, QUERY, (body) => sign(body));
       expect(ok.status).toBe(200);
       expect(ok.body.data._service.sdl).toContain('type Query');
     },
   );
 
   it('refuses _entities without a valid context', async () => {
-    const result = await postGraphQL(
+    const result = await postToSubgraph(
       stack.subgraphs.users.url,
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }',
+      () => undefined,
       {
         variables: { r: [{ __typename: 'User', id: acme.users.admin.id }] },
       },
     );
     expect(result.status).toBe(401);
     expect(result.body.data).toBeNull();
+  });
+
+  it('answers only POST: a GET carries no body for the signature to bind', async () => {
+    const response = await fetch(`${stack.subgraphs.users.url}?query=${encodeURIComponent(QUERY)}`);
+    expect(response.status).toBe(405);
   });
 });

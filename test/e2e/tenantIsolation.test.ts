@@ -1,6 +1,6 @@
-import { CONTEXT_HEADER, createContextSigner } from '../../auth';
+import { createContextSigner } from '../../auth';
 import { createDatabase, demoId } from '../../subgraphs/kit';
-import { postGraphQL, startStack, type Stack } from '../helpers/stack';
+import { postToSubgraph, startStack, type Stack } from '../helpers/stack';
 import { acme, globex } from '../helpers/tokens';
 
 let stack: Stack;
@@ -76,13 +76,11 @@ describe('a globex user never sees acme data', () => {
       ['auth', 'User', acme.users.member.id, '... on User { id roles }'],
     ] as const;
     for (const [name, typename, id, selection] of cases) {
-      const result = await postGraphQL(
+      const result = await postToSubgraph(
         stack.subgraphs[name].url,
         `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`,
-        {
-          headers: { [CONTEXT_HEADER]: signer.sign(context, name) },
-          variables: { r: [{ __typename: typename, id }] },
-        },
+        (body) => signer.sign(context, name, body),
+        { variables: { r: [{ __typename: typename, id }] } },
       );
       expect({ name, entities: result.body.data?._entities }).toEqual({ name, entities: [null] });
     }

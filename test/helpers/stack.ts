@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { generate } from 'otplib';
-import { createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
+import { CONTEXT_HEADER, createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/createGateway';
 import { serveSubgraph, type RunningSubgraph, type SubgraphModule } from '../../subgraphs/kit';
@@ -142,6 +142,26 @@ export interface StackOptions {
   authEnv?: Record<string, string>;
   /** Default false (silent); a stream receives every service's JSON log lines. */
   logger?: false | { level: string; stream: NodeJS.WritableStream };
+}
+
+/**
+ * POSTs an operation straight to a subgraph with a context header made for its exact body: `sign` receives the body
+ * and returns the header (or undefined for none). Used to test what subgraphs accept when called directly.
+ */
+export async function postToSubgraph(
+  url: string,
+  query: string,
+  sign: (body: string) => string | undefined,
+  options: { variables?: Record<string, unknown>; sendBody?: (body: string) => string } = {},
+): Promise<GraphQLResult> {
+  const body = JSON.stringify({ query, variables: options.variables });
+  const header = sign(body);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(header ? { [CONTEXT_HEADER]: header } : {}) },
+    body: options.sendBody ? options.sendBody(body) : body,
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
 }
 
 /**
