@@ -17,3 +17,4 @@ export * from './revocation/createMemoryRevocationBus';
 export * from './revocation/createRedisRevocationBus';
 export * from './revocation/createRevocationSet';
 export * from './crypto/createSecretBox';
+export * from './tokens/externalClaims';

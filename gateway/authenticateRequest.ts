@@ -19,7 +19,7 @@ function refuse(status: 400 | 401, reason: string, error: 'invalid_request' | 'i
  */
 export async function authenticateRequest(
   rawHeaders: readonly string[],
-  verifier: AccessTokenVerifier,
+  verifier: { verify(token: string): Promise<Principal> },
   revocations: { check(token: { sessionId: string; tenantId: string; issuedAt: number }): 'ok' | 'revoked' | 'unavailable' },
 ): Promise<AuthenticationResult> {
   let authorization: string | undefined;
@@ -51,6 +51,7 @@ export async function authenticateRequest(
       sessionId: principal.sessionId,
       ...(principal.authTime !== undefined ? { authTime: principal.authTime } : {}),
       ...(principal.amr ? { amr: principal.amr } : {}),
+      ...(principal.external ? { issuer: principal.issuer } : {}),
     };
     return { ok: true, user, principal };
   } catch (error) {

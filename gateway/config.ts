@@ -5,6 +5,38 @@ const base64urlSecret = z
   .string()
   .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url text')
   .refine((value) => Buffer.from(value, 'base64url').length >= 32, 'must hold at least 32 bytes');
+const ROLE_NAMES = ['ADMIN', 'MANAGER', 'AGENT', 'MEMBER'] as const;
+
+/** One external OpenID Connect provider whose access tokens the gateway accepts (TRUSTED_ISSUERS, a JSON array). */
+const externalIssuerSchema = z
+  .object({
+    issuer: z.url(),
+    /** Where its keys are; without it, read from the issuer's discovery document. */
+    jwksUri: z.url().optional(),
+    audience: z.string().min(1),
+    typ: z.string().min(1).default('at+jwt'),
+    tenantId: z.uuid().optional(),
+    tenantClaim: z.string().min(1).optional(),
+    rolesClaim: z.string().min(1).default('roles'),
+    roleMap: z.record(z.string(), z.enum(ROLE_NAMES)).optional(),
+    userIdClaim: z.string().min(1).default('sub'),
+  })
+  .strict()
+  .refine((value) => Boolean(value.tenantId) !== Boolean(value.tenantClaim), 'needs exactly one of tenantId and tenantClaim');
+export type ExternalIssuer = z.infer<typeof externalIssuerSchema>;
+
+const trustedIssuersSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(externalIssuerSchema));
+
 const SUBGRAPH_URL_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
 
 const schema = z.object({
@@ -41,6 +73,7 @@ const schema = z.object({
   REVOCATION_WHEN_BUS_DOWN: z.enum(['accept', 'refuse']).default('accept'),
   REVOCATION_BUS_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   AUTH_SUBGRAPH_NAME: z.string().min(1).default('auth'),
+  TRUSTED_ISSUERS: trustedIssuersSchema.optional(),
 });
 
 export class ConfigError extends Error {
@@ -65,6 +98,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
     if (!z.url({ protocol: /^https?$/ }).safeParse(value).success) problems.push(`  - ${key}: must be an http(s) URL`);
     else subgraphUrls[match[1].toLowerCase()] = value;
   }
+  if (parsed.success && parsed.data.TRUSTED_ISSUERS?.some((external) => external.issuer === parsed.data.TOKEN_ISSUER)) {
+    problems.push('  - TRUSTED_ISSUERS: must not repeat TOKEN_ISSUER');
+  }
   if (problems.length || !parsed.success) throw new ConfigError(`Invalid configuration for the gateway:\n${problems.join('\n')}`);
   const value = parsed.data;
   const isProduction = value.NODE_ENV === 'production';
@@ -73,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     isProduction,
     introspection: value.INTROSPECTION ?? !isProduction,
     subgraphUrls: Object.freeze(subgraphUrls),
+    trustedIssuers: Object.freeze(value.TRUSTED_ISSUERS ?? []),
   });
 }
 export type GatewayConfig = ReturnType<typeof loadConfig>;

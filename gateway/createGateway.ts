@@ -14,9 +14,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import {
   CONTEXT_HEADER,
   DEV_CONTEXT_SECRET_FILE,
-  createAccessTokenVerifier,
   createContextSigner,
-  createJwksCache,
   createMemoryRevocationBus,
   createRedisRevocationBus,
   loadOrCreateDevSecret,
@@ -27,6 +25,7 @@ import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
+import { createTokenVerifier } from './createTokenVerifier';
 import { createGatewayMetrics } from './metrics';
 import { SignedContextDataSource, type GatewayContext } from './SignedContextDataSource';
 import { createSupergraphSource } from './supergraphSource';
@@ -85,21 +84,11 @@ export async function createGateway(options: CreateGatewayOptions) {
   const log = app.log;
   const metrics = createGatewayMetrics();
 
-  const jwks = createJwksCache({
-    url: config.AUTH_JWKS_URL,
-    cooldownMs: config.JWKS_COOLDOWN_MS,
-    refreshIntervalMs: config.JWKS_REFRESH_MS,
-    maxStaleMs: config.JWKS_MAX_STALE_MS,
+  const verifier = createTokenVerifier(config, {
     onFetch: (result) => metrics.jwksFetches.inc({ result }),
+    onCache: (result) => metrics.tokenCache.inc({ result }),
   });
-  const verifier = createAccessTokenVerifier({
-    issuer: config.TOKEN_ISSUER,
-    audience: config.TOKEN_AUDIENCE,
-    keys: jwks,
-    clockToleranceSeconds: config.CLOCK_TOLERANCE_SECONDS,
-    maxTokenAgeSeconds: config.MAX_TOKEN_AGE_SECONDS,
-    cacheSize: config.TOKEN_CACHE_SIZE,
-  });
+  const jwks = verifier.localJwks;
 
   const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;
   const ownBus = options.revocationBus
@@ -232,6 +221,21 @@ export async function createGateway(options: CreateGatewayOptions) {
     }
   }
 
+  // External providers are loaded in the background: until one is, its tokens find no key and are refused.
+  function loadExternalKeys() {
+    for (const external of verifier.externalIssuers) {
+      const attempt = () =>
+        external.load().then(
+          () => log.info({ issuer: external.issuer }, 'external issuer keys loaded'),
+          (error) => {
+            log.warn({ issuer: external.issuer, err: error }, 'external issuer keys unavailable; retrying');
+            setTimeout(attempt, 5000).unref();
+          },
+        );
+      void attempt();
+    }
+  }
+
   return {
     app,
     verifier,
@@ -241,6 +245,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     /** Loads keys, revocations and the supergraph, then listens. Resolves with the GraphQL URL. */
     async start(): Promise<string> {
       await loadKeys();
+      loadExternalKeys();
       revocations.start();
       await server.start();
       started = true;
@@ -257,7 +262,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       await client.close();
       await revocations.close();
       await ownBus?.close();
-      jwks.stop();
+      verifier.stop();
     },
   };
 }

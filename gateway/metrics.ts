@@ -12,6 +12,12 @@ export function createGatewayMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    tokenCache: new Counter({
+      name: 'gatehouse_token_cache_total',
+      help: 'Bearer tokens answered from the verified-token cache (hit) or verified (miss)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     jwksFetches: new Counter({
       name: 'gatehouse_jwks_fetches_total',
       help: 'JWKS fetches by result',

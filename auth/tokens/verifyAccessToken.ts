@@ -16,7 +16,32 @@ export interface Principal {
   expiresAt: number;
   authTime?: number;
   amr?: readonly string[];
+  /** True when an external identity provider issued the token (claims mapped by its configuration). */
+  external?: boolean;
 }
+
+/** The fields of a Principal that come from a verified payload; undefined when the payload lacks them. */
+export type ClaimMapping = (payload: JWTPayload & Record<string, unknown>) => Omit<Principal, 'issuer' | 'issuedAt' | 'expiresAt'> | undefined;
+
+const strings = (value: unknown): string[] | undefined =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+
+/** Gatehouse's own access-token claims: sub, tenant_id, roles, sid, jti (and amr / auth_time). */
+export const gatehouseClaims: ClaimMapping = (payload) => {
+  const { sub, jti, sid, tenant_id: tenantId, auth_time: authTime } = payload;
+  const roles = strings(payload.roles);
+  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof sid !== 'string' || typeof tenantId !== 'string' || !roles) return undefined;
+  const amr = strings(payload.amr);
+  return {
+    userId: sub,
+    tenantId,
+    roles: Object.freeze([...roles]),
+    sessionId: sid,
+    tokenId: jti,
+    ...(typeof authTime === 'number' ? { authTime } : {}),
+    ...(amr ? { amr: Object.freeze([...amr]) } : {}),
+  };
+};
 
 /** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer. */
 export type TokenRejectionReason =
@@ -29,7 +54,8 @@ export type TokenRejectionReason =
   | 'token_not_yet_valid'
   | 'token_too_old'
   | 'token_claims_invalid'
-  | 'token_type_invalid';
+  | 'token_type_invalid'
+  | 'token_issuer_unknown';
 
 export class AccessTokenError extends Error {
   constructor(readonly reason: TokenRejectionReason) {
@@ -52,6 +78,14 @@ export interface AccessTokenVerifierOptions {
   maxTokenAgeSeconds?: number;
   /** How many verified tokens to remember; default 10 000. Memory stays bounded by this. */
   cacheSize?: number;
+  /** The JOSE typ required; default `at+jwt` (RFC 9068). */
+  typ?: string;
+  /** Claims that must be present; default Gatehouse's own. */
+  requiredClaims?: string[];
+  /** Reads the principal from the verified payload; default Gatehouse's own claims. */
+  claims?: ClaimMapping;
+  /** Marks principals as coming from an external identity provider. */
+  external?: boolean;
   now?: () => number;
 }
 
@@ -84,6 +118,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const maxTokenAge = options.maxTokenAgeSeconds ?? 3600;
   const now = options.now ?? Date.now;
+  const typ = options.typ ?? ACCESS_TOKEN_TYP;
+  const requiredClaims = options.requiredClaims ?? ['exp', 'iat', 'sub', 'jti', 'sid', 'tenant_id'];
+  const mapClaims = options.claims ?? gatehouseClaims;
   if (!issuer || !audience) throw new TypeError('createAccessTokenVerifier: "issuer" and "audience" are required');
   if (!keys || typeof keys.getKey !== 'function') throw new TypeError('createAccessTokenVerifier: "keys" must resolve keys by kid');
   if (clockTolerance < 0 || clockTolerance > 300) throw new TypeError('createAccessTokenVerifier: "clockToleranceSeconds" must be 0..300');
@@ -98,7 +135,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
       throw new AccessTokenError('token_malformed');
     }
     if (REFUSED_HEADER_PARAMETERS.some((name) => name in header)) throw new AccessTokenError('token_header_refused');
-    if (header.typ !== ACCESS_TOKEN_TYP) throw new AccessTokenError('token_type_invalid');
+    if (header.typ !== typ) throw new AccessTokenError('token_type_invalid');
     if (typeof header.kid !== 'string' || !UUIDISH.test(header.kid)) throw new AccessTokenError('token_unknown_key');
     const resolved = await keys.getKey(header.kid);
     if (!resolved) throw new AccessTokenError('token_unknown_key');
@@ -110,51 +147,32 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         algorithms: [resolved.alg],
         issuer,
         audience,
-        typ: ACCESS_TOKEN_TYP,
+        typ,
         clockTolerance,
         maxTokenAge,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid', 'tenant_id'],
+        requiredClaims,
         currentDate: new Date(now()),
       }));
     } catch (error) {
       throw new AccessTokenError(reasonOf(error));
     }
-    const {
-      sub,
-      jti,
-      sid,
-      tenant_id: tenantId,
-      roles,
-      iat,
-      exp,
-      auth_time: authTime,
-      amr,
-    } = payload as JWTPayload & Record<string, unknown>;
-    if (
-      typeof sub !== 'string' ||
-      typeof jti !== 'string' ||
-      typeof sid !== 'string' ||
-      typeof tenantId !== 'string' ||
-      !Array.isArray(roles) ||
-      !roles.every((role) => typeof role === 'string')
-    ) {
-      throw new AccessTokenError('token_claims_invalid');
-    }
+    const mapped = mapClaims(payload as JWTPayload & Record<string, unknown>);
+    if (!mapped) throw new AccessTokenError('token_claims_invalid');
     return {
-      userId: sub,
-      tenantId,
-      roles: Object.freeze([...roles]),
-      sessionId: sid,
-      tokenId: jti,
+      ...mapped,
       issuer,
-      issuedAt: iat as number,
-      expiresAt: exp as number,
-      ...(typeof authTime === 'number' ? { authTime } : {}),
-      ...(Array.isArray(amr) ? { amr: Object.freeze(amr.filter((v): v is string => typeof v === 'string')) } : {}),
+      issuedAt: payload.iat as number,
+      expiresAt: payload.exp as number,
+      ...(options.external ? { external: true } : {}),
     };
   }
 
   return {
+    /** A remembered, unexpired principal for `token`, or undefined (a map lookup, no cryptography). */
+    cached(token: string): Principal | undefined {
+      const cached = verified.get(token);
+      return cached && cached.expiresAt + clockTolerance > now() / 1000 ? cached : undefined;
+    },
     /** Verifies `token` (the bare JWT, without "Bearer "). */
     async verify(token: string): Promise<Principal> {
       const cached = verified.get(token);

@@ -34,6 +34,7 @@ export const permissions = {
     sessionId: isAuthenticated,
     sessionExpiresAt: isAuthenticated,
     authenticationMethods: isAuthenticated,
+    issuer: isAuthenticated,
     user: isAuthenticated,
   },
   User: { id: allow, roles: isOwnerOr('user.roles', (user: { id: string }) => user.id, 'user:read:roles') },

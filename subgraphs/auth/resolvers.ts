@@ -101,18 +101,20 @@ export function createResolvers(deps: AuthResolverDeps) {
       async viewer(_: unknown, __: unknown, ctx: Ctx) {
         if (!ctx.viewer) return null;
         const viewer = ctx.viewer;
-        const session = await db.withTenant(viewer.tenantId, (tx) => findSession(tx, viewer.tenantId, viewer.sessionId));
-        if (!session || session.revoked_at) throw unauthenticated('session_revoked', 'The session has ended');
-        return {
+        const base = {
           userId: viewer.id,
           tenantId: viewer.tenantId,
           roles: viewer.roles,
           permissions: permissionsFor(viewer.roles),
           sessionId: viewer.sessionId,
-          sessionExpiresAt: session.expires_at,
-          authenticationMethods: viewer.amr ?? session.amr,
+          issuer: viewer.issuer ?? null,
           user: { __typename: 'User', id: viewer.id },
         };
+        // An external provider's session lives there, not here.
+        if (viewer.issuer) return { ...base, sessionExpiresAt: null, authenticationMethods: viewer.amr ?? [] };
+        const session = await db.withTenant(viewer.tenantId, (tx) => findSession(tx, viewer.tenantId, viewer.sessionId));
+        if (!session || session.revoked_at) throw unauthenticated('session_revoked', 'The session has ended');
+        return { ...base, sessionExpiresAt: session.expires_at, authenticationMethods: viewer.amr ?? session.amr };
       },
       async auditEvents(
         _: unknown,

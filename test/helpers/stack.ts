@@ -39,6 +39,8 @@ export interface Stack {
   gateway: Gateway;
   db: TestDatabase;
   subgraphs: Record<SubgraphName, RunningSubgraph & { calls: RecordedCall[] }>;
+  /** How many times the auth service's JWKS was fetched. */
+  jwksFetches(): number;
   contextSecret: string;
   /** The auth service's current signing key, read from its key store (tests mint tokens with it). */
   signingKey: PublishedSigningKey;
@@ -209,6 +211,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   const revocationBus = redisPrefix ? undefined : auth.createRevocationBus(authConfig);
 
   const subgraphs = {} as Stack['subgraphs'];
+  let jwksFetches = 0;
   for (const name of SUBGRAPH_NAMES) {
     const { module, load } = MODULES[name];
     const calls: RecordedCall[] = [];
@@ -220,6 +223,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
       beforeListen: (app) =>
         app.addHook('onRequest', async (request) => {
           if (request.url.startsWith('/graphql')) calls.push({ headers: { ...request.headers }, body: undefined });
+          if (request.url.startsWith('/.well-known/jwks.json')) jwksFetches += 1;
         }),
     });
     subgraphs[name] = Object.assign(running, { calls });
@@ -306,6 +310,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     audience,
     supergraphPath,
     workDir,
+    jwksFetches: () => jwksFetches,
     totalCalls: () => SUBGRAPH_NAMES.reduce((sum, name) => sum + subgraphs[name].calls.length, 0),
     resetCalls: () => SUBGRAPH_NAMES.forEach((name) => (subgraphs[name].calls.length = 0)),
     gql: (query, gqlOptions = {}) => postGraphQL(gqlOptions.url ?? gatewayUrl, query, gqlOptions),

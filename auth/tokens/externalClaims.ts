@@ -1,0 +1,49 @@
+import { ROLES, type Role } from '../permissions';
+import type { ClaimMapping } from './verifyAccessToken';
+
+/** How the claims of an external OpenID Connect provider's tokens map onto a Gatehouse principal. */
+export interface ExternalClaimsConfig {
+  /** Every token of this issuer belongs to this tenant (one identity provider per tenant)… */
+  tenantId?: string;
+  /** …or the claim that holds the tenant's id. */
+  tenantClaim?: string;
+  /** The claim holding the roles (an array, or a space-separated string), e.g. a namespaced `https://…/roles`. */
+  rolesClaim: string;
+  /** The provider's role names → Gatehouse roles; without it, Gatehouse role names are taken as they are. */
+  roleMap?: Record<string, Role>;
+  /** The claim holding the user's id; default `sub`. */
+  userIdClaim?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Builds the claim mapping of one external issuer. Roles the mapping does not know are dropped (never guessed);
+ * a token without a tenant is refused. The session is the token's `sid`, else its `jti`, so revocation and the
+ * signed context work as for Gatehouse's own tokens.
+ */
+export function createExternalClaimMapping(config: ExternalClaimsConfig): ClaimMapping {
+  if (!config.tenantId && !config.tenantClaim) throw new TypeError('createExternalClaimMapping: "tenantId" or "tenantClaim" is required');
+  const userIdClaim = config.userIdClaim ?? 'sub';
+  const toRole = (name: string): Role | undefined =>
+    config.roleMap ? config.roleMap[name] : (ROLES as readonly string[]).includes(name) ? (name as Role) : undefined;
+  return (payload) => {
+    const userId = payload[userIdClaim];
+    const tenantId = config.tenantId ?? payload[config.tenantClaim!];
+    if (typeof userId !== 'string' || !userId || typeof tenantId !== 'string' || !UUID.test(tenantId)) return undefined;
+    const raw = payload[config.rolesClaim];
+    const names = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
+    const roles = [...new Set(names.map(toRole).filter((role): role is Role => role !== undefined))];
+    const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    return {
+      userId,
+      tenantId,
+      roles: Object.freeze(roles),
+      sessionId: sid ?? jti ?? `${userId}@${payload.iat}`,
+      tokenId: jti ?? '',
+      ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
+      ...(Array.isArray(payload.amr) ? { amr: Object.freeze(payload.amr.filter((v): v is string => typeof v === 'string')) } : {}),
+    };
+  };
+}
