@@ -30,7 +30,11 @@ export function createRedisRevocationBus(options: RedisRevocationBusOptions): Re
       await writer.xadd(key, 'MINID', '~', String(now() - retentionMs), '*', 'event', JSON.stringify(event));
     },
     subscribe(sinceMs, onEvent, onState?: (state: BusState) => void) {
-      const reader = new Redis(options.url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 100, 1000) });
+      const reader = new Redis(options.url, {
+        connectionName: 'gatehouse-revocation-reader',
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(times * 100, 1000),
+      });
       readers.add(reader);
       let closed = false;
       let lastId = `${Math.max(0, Math.floor(sinceMs))}-0`;
