@@ -44,7 +44,12 @@ export function createTokenVerifier(
     maxTokenAgeSeconds: config.MAX_TOKEN_AGE_SECONDS,
     cacheSize: config.TOKEN_CACHE_SIZE,
   };
-  const jwksOptions = { cooldownMs: config.JWKS_COOLDOWN_MS, refreshIntervalMs: config.JWKS_REFRESH_MS, maxStaleMs: config.JWKS_MAX_STALE_MS, onFetch };
+  const jwksOptions = {
+    cooldownMs: config.JWKS_COOLDOWN_MS,
+    refreshIntervalMs: config.JWKS_REFRESH_MS,
+    maxStaleMs: config.JWKS_MAX_STALE_MS,
+    onFetch,
+  };
 
   const localJwks = createJwksCache({ url: config.AUTH_JWKS_URL, ...jwksOptions });
   const local: IssuerEntry = {
@@ -78,7 +83,10 @@ export function createTokenVerifier(
     };
   };
 
-  const entries = new Map<string, IssuerEntry>([[local.issuer, local], ...config.trustedIssuers.map((external) => [external.issuer, externalEntry(external)] as const)]);
+  const entries = new Map<string, IssuerEntry>([
+    [local.issuer, local],
+    ...config.trustedIssuers.map((external) => [external.issuer, externalEntry(external)] as const),
+  ]);
   const all = [...entries.values()];
 
   return {

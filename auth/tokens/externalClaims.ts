@@ -32,7 +32,8 @@ export function createExternalClaimMapping(config: ExternalClaimsConfig): ClaimM
     const tenantId = config.tenantId ?? payload[config.tenantClaim!];
     if (typeof userId !== 'string' || !userId || typeof tenantId !== 'string' || !UUID.test(tenantId)) return undefined;
     const raw = payload[config.rolesClaim];
-    const names = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
+    const names =
+      typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
     const roles = [...new Set(names.map(toRole).filter((role): role is Role => role !== undefined))];
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
     const jti = typeof payload.jti === 'string' ? payload.jti : undefined;

@@ -21,7 +21,9 @@ export interface Principal {
 }
 
 /** The fields of a Principal that come from a verified payload; undefined when the payload lacks them. */
-export type ClaimMapping = (payload: JWTPayload & Record<string, unknown>) => Omit<Principal, 'issuer' | 'issuedAt' | 'expiresAt'> | undefined;
+export type ClaimMapping = (
+  payload: JWTPayload & Record<string, unknown>,
+) => Omit<Principal, 'issuer' | 'issuedAt' | 'expiresAt'> | undefined;
 
 const strings = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
@@ -30,7 +32,8 @@ const strings = (value: unknown): string[] | undefined =>
 export const gatehouseClaims: ClaimMapping = (payload) => {
   const { sub, jti, sid, tenant_id: tenantId, auth_time: authTime } = payload;
   const roles = strings(payload.roles);
-  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof sid !== 'string' || typeof tenantId !== 'string' || !roles) return undefined;
+  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof sid !== 'string' || typeof tenantId !== 'string' || !roles)
+    return undefined;
   const amr = strings(payload.amr);
   return {
     userId: sub,

@@ -32,7 +32,11 @@ describe('the Redis revocation bus', () => {
     const bus = createRedisRevocationBus({ url: redis.url, key: 'test:revocations' });
     const received: string[] = [];
     const states: BusState[] = [];
-    const subscription = bus.subscribe(Date.now() - 1000, (e) => received.push(e.kind === 'sessions' ? e.sessionIds[0] : ''), (state) => states.push(state));
+    const subscription = bus.subscribe(
+      Date.now() - 1000,
+      (e) => received.push(e.kind === 'sessions' ? e.sessionIds[0] : ''),
+      (state) => states.push(state),
+    );
 
     await bus.publish(event(1));
     await eventually(() => received.includes('s1'));

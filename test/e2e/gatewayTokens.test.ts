@@ -44,7 +44,11 @@ const metric = async (name: string) => {
 
 describe('strict validation: refused with 401 and zero subgraph calls', () => {
   const cases: Array<[string, () => Promise<string>, string]> = [
-    ['alg none', async () => `${encode({ alg: 'none', typ: 'at+jwt', kid: stack.signingKey.kid })}.${encode(claims())}.`, 'token_malformed'],
+    [
+      'alg none',
+      async () => `${encode({ alg: 'none', typ: 'at+jwt', kid: stack.signingKey.kid })}.${encode(claims())}.`,
+      'token_malformed',
+    ],
     [
       'HS256 signed with the public key as the secret',
       async () =>
@@ -110,7 +114,10 @@ describe('malformed Authorization headers are refused before any cryptography', 
 describe('verify once, remember', () => {
   it('checks each token once per gateway instance and answers repeats from its cache', async () => {
     const token = await stack.login('member@acme.example', 'acme');
-    const [misses, hits] = [await metric('gatehouse_token_cache_total{result="miss"}'), await metric('gatehouse_token_cache_total{result="hit"}')];
+    const [misses, hits] = [
+      await metric('gatehouse_token_cache_total{result="miss"}'),
+      await metric('gatehouse_token_cache_total{result="hit"}'),
+    ];
     for (let i = 0; i < 5; i++) expect((await stack.gql('{ me { id } }', { token })).status).toBe(200);
     expect(await metric('gatehouse_token_cache_total{result="miss"}')).toBe(misses + 1);
     expect(await metric('gatehouse_token_cache_total{result="hit"}')).toBe(hits + 4);
@@ -150,11 +157,15 @@ describe('the JWKS cache', () => {
     const valid = await stack.login('member@acme.example', 'acme');
     const attacker = await generateKeyPair('ES256');
     const flood = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: `random-kid-${i}` }).sign(attacker.privateKey)),
+      Array.from({ length: 100 }, (_, i) =>
+        new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: `random-kid-${i}` }).sign(attacker.privateKey),
+      ),
     );
     const before = stack.jwksFetches();
     const answers = await Promise.all(flood.map((token) => stack.gql('{ me { id } }', { token })));
-    expect(answers.every((answer) => answer.status === 401 && answer.body.errors?.[0].extensions?.reason === 'token_unknown_key')).toBe(true);
+    expect(answers.every((answer) => answer.status === 401 && answer.body.errors?.[0].extensions?.reason === 'token_unknown_key')).toBe(
+      true,
+    );
     expect(stack.jwksFetches() - before).toBeLessThanOrEqual(1);
     expect((await stack.gql('{ me { id } }', { token: valid })).status).toBe(200);
   });

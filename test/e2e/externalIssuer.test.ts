@@ -1,0 +1,107 @@
+import { SignJWT } from 'jose';
+import { startIdentityProvider } from '../helpers/identityProvider';
+import { startStack, type Stack } from '../helpers/stack';
+import { acme } from '../helpers/tokens';
+
+let idp: Awaited<ReturnType<typeof startIdentityProvider>>;
+let stack: Stack;
+const TENANT_CLAIM = 'https://gatehouse.example/tenant';
+const ROLES_CLAIM = 'https://gatehouse.example/roles';
+
+beforeAll(async () => {
+  idp = await startIdentityProvider();
+  stack = await startStack({
+    gatewayEnv: {
+      TRUSTED_ISSUERS: JSON.stringify([
+        {
+          issuer: idp.issuer,
+          audience: 'gatehouse-api',
+          typ: 'JWT',
+          tenantClaim: TENANT_CLAIM,
+          rolesClaim: ROLES_CLAIM,
+          roleMap: { 'records-manager': 'MANAGER', staff: 'AGENT' },
+        },
+      ]),
+    },
+  });
+  // The provider's keys load in the background (discovery, then its JWKS).
+  const probe = await idp.mint({ sub: acme.users.manager.id, aud: 'gatehouse-api', [TENANT_CLAIM]: acme.id, [ROLES_CLAIM]: ['staff'] });
+  for (let i = 0; i < 100 && (await stack.gql('{ viewer { userId } }', { token: probe })).status !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
+afterAll(async () => {
+  await stack?.close();
+  await idp?.close();
+});
+beforeEach(() => stack.resetCalls());
+
+const externalToken = (overrides: Record<string, unknown> = {}) =>
+  idp.mint({
+    sub: acme.users.manager.id,
+    aud: 'gatehouse-api',
+    [TENANT_CLAIM]: acme.id,
+    [ROLES_CLAIM]: ['records-manager', 'idp-superuser'],
+    ...overrides,
+  });
+
+describe('tokens of an external OpenID Connect provider', () => {
+  it('are accepted and mapped: tenant from a claim, roles from a namespaced claim, unknown roles dropped', async () => {
+    const token = await externalToken();
+    const result = await stack.gql('{ viewer { userId tenantId roles permissions issuer sessionExpiresAt user { displayName } } }', {
+      token,
+    });
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data.viewer).toMatchObject({
+      userId: acme.users.manager.id,
+      tenantId: acme.id,
+      roles: ['MANAGER'],
+      issuer: idp.issuer,
+      sessionExpiresAt: null,
+      user: { displayName: 'Acme Manager' },
+    });
+    expect(result.body.data.viewer.permissions).toContain('record:read:confidential');
+    const records = await stack.gql('{ records(first: 100) { nodes { classification } } }', { token });
+    expect(records.body.data.records.nodes.map((n: { classification: string }) => n.classification)).toContain('CONFIDENTIAL');
+  });
+
+  it('are checked only against their own issuer: no key confusion either way', async () => {
+    const claims = { sub: acme.users.admin.id, aud: 'gatehouse-api', [TENANT_CLAIM]: acme.id, [ROLES_CLAIM]: ['records-manager'] };
+    // Names the external issuer, signed with the local auth service's key.
+    const now = Math.floor(Date.now() / 1000);
+    const localSigned = await new SignJWT({ ...claims, iss: idp.issuer, iat: now, exp: now + 300 })
+      .setProtectedHeader({ alg: 'ES256', kid: stack.signingKey.kid, typ: 'JWT' })
+      .sign(stack.signingKey.privateKey);
+    // Names the local issuer, signed with the external provider's key.
+    const externalSigned = await idp.mint(
+      { iss: stack.issuer, aud: stack.audience, tenant_id: acme.id, roles: ['ADMIN'], sid: 's', sub: acme.users.admin.id },
+      { typ: 'at+jwt' },
+    );
+    for (const token of [localSigned, externalSigned]) {
+      const result = await stack.gql('{ viewer { userId } }', { token });
+      expect(result.status).toBe(401);
+      expect(result.body.errors?.[0].extensions?.reason).toBe('token_unknown_key');
+    }
+    expect(stack.totalCalls()).toBe(0);
+  });
+
+  it.each([
+    ['another audience', { aud: 'someone-else' }, 'token_claims_invalid'],
+    ['no tenant', { [TENANT_CLAIM]: undefined }, 'token_claims_invalid'],
+    ['a tenant that is not an id', { [TENANT_CLAIM]: 'acme' }, 'token_claims_invalid'],
+    ['an unknown issuer', { iss: 'https://unknown.example' }, 'token_issuer_unknown'],
+  ])('are refused with %s', async (_name, overrides, reason) => {
+    const token = await externalToken(overrides);
+    const result = await stack.gql('{ viewer { userId } }', { token });
+    expect(result.status).toBe(401);
+    expect(result.body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
+    expect(stack.totalCalls()).toBe(0);
+  });
+
+  it('without a mapped role get no permissions', async () => {
+    const token = await externalToken({ [ROLES_CLAIM]: ['idp-superuser'] });
+    const result = await stack.gql('{ viewer { roles permissions } records { nodes { id } } }', { token });
+    expect(result.body.data?.viewer ?? null).toBeNull();
+    expect(result.body.errors?.some((error) => error.extensions?.code === 'FORBIDDEN')).toBe(true);
+  });
+});
