@@ -1,11 +1,30 @@
-import { allow, deny, rule } from 'graphql-shield';
-import { forbidden, unauthenticated } from '../errors';
+import { allow, and, deny, rule } from 'graphql-shield';
+import { ErrorCode, forbidden, gatehouseError, unauthenticated } from '../errors';
 import { hasPermission, ROLES, type Permission, type Role } from '../permissions';
 import type { ContextUser } from '../context/contextToken';
 
 /** What every subgraph context carries for the rules: the verified caller, or null when anonymous. */
 export interface RuleContext {
   viewer: ContextUser | null;
+  /** How recent a second factor must be for sensitive operations (STEP_UP_MAX_AGE_SECONDS). */
+  stepUpMaxAgeSeconds?: number;
+}
+
+/** The authentication method a step-up requires (RFC 8176). */
+export const STEP_UP_AMR = 'otp';
+const DEFAULT_STEP_UP_MAX_AGE_SECONDS = 900;
+
+/** STEP_UP_REQUIRED, telling the frontend what to ask for: a code (`requiredAmr`) no older than `maxAgeSeconds`. */
+export function stepUpRequired(maxAgeSeconds: number) {
+  return gatehouseError(ErrorCode.STEP_UP_REQUIRED, 'This operation needs a recent second factor', {
+    reason: 'step_up_required',
+    extensions: { requiredAmr: [STEP_UP_AMR], maxAgeSeconds },
+  });
+}
+
+/** True when the caller proved a second factor within the step-up window. */
+export function hasRecentSecondFactor(viewer: ContextUser, maxAgeSeconds: number, nowMs = Date.now()): boolean {
+  return Boolean(viewer.amr?.includes(STEP_UP_AMR) && viewer.authTime !== undefined && nowMs / 1000 - viewer.authTime <= maxAgeSeconds);
 }
 
 export { allow, deny, rule };
@@ -89,6 +108,24 @@ export function ownsTargetOr(permission: Permission): ShieldRule {
     targetRules.set(permission, targetRule);
   }
   return targetRule;
+}
+
+const recentSecondFactor = rule('recent-second-factor', { cache: 'contextual' })((_parent, _args, ctx: RuleContext) => {
+  if (!ctx.viewer) return unauthenticated('login_required');
+  const maxAge = ctx.stepUpMaxAgeSeconds ?? DEFAULT_STEP_UP_MAX_AGE_SECONDS;
+  return hasRecentSecondFactor(ctx.viewer, maxAge) ? true : stepUpRequired(maxAge);
+});
+
+/**
+ * A sensitive operation: `inner` must allow it (its FORBIDDEN wins) and the caller must have proved a second factor
+ * recently (else STEP_UP_REQUIRED with what to provide).
+ */
+export function withStepUp(inner: ShieldRule): ShieldRule {
+  const combined = and(inner, recentSecondFactor) as unknown as ShieldRule;
+  return documentRule(combined, (role) => {
+    const grant = grantOf(inner, role);
+    return grant === 'no' || grant === undefined ? 'no' : `${grant === 'yes' ? '✓' : grant} + 2FA`;
+  });
 }
 
 export { ROLES };

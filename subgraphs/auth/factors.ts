@@ -6,7 +6,13 @@ import { findEmail } from './data/identities';
 import type { Throttle } from './throttle';
 import { checkTotp, newTotpSecret, totpUri } from './totp';
 
-/** Enrolment of a TOTP authenticator: start (secret + otpauth URI), confirm with a first code, disable with a code. */
+const REFUSED_EVENT = { confirm: 'TOTP_ENROLMENT_REFUSED', disable: 'TOTP_DISABLE_REFUSED', 'step-up': 'STEP_UP_REFUSED' } as const;
+const ACCEPTED_EVENT = { confirm: 'TOTP_ENROLLED', disable: 'TOTP_DISABLED', 'step-up': 'STEP_UP_SUCCEEDED' } as const;
+
+/**
+ * The caller's TOTP authenticator: start an enrolment (secret + otpauth URI), confirm it with a first code, disable it
+ * with a code, or prove it again for a step-up.
+ */
 export function createFactorService(options: { db: Database; secretBox: SecretBox; throttle: Throttle }) {
   const { db, secretBox, throttle } = options;
   const wrongCode = () => badUserInput('The code is not valid', 'invalid_code');
@@ -17,7 +23,7 @@ export function createFactorService(options: { db: Database; secretBox: SecretBo
     code: string,
     clientAddress: string,
     expectConfirmed: boolean,
-    onValid: 'confirm' | 'disable',
+    onValid: 'confirm' | 'disable' | 'step-up',
   ) {
     await throttle.attempt('code', { account: viewer.id, address: clientAddress });
     const base = { tenantId: viewer.tenantId, userId: viewer.id, sessionId: viewer.sessionId, clientAddress };
@@ -35,17 +41,12 @@ export function createFactorService(options: { db: Database; secretBox: SecretBo
         factor.last_time_step ? Number(factor.last_time_step) : null,
       );
       if (step === null) {
-        await insertAudit(tx, {
-          ...base,
-          event: onValid === 'confirm' ? 'TOTP_ENROLMENT_REFUSED' : 'TOTP_DISABLE_REFUSED',
-          outcome: 'FAILURE',
-          reason: 'invalid_code',
-        });
+        await insertAudit(tx, { ...base, event: REFUSED_EVENT[onValid], outcome: 'FAILURE', reason: 'invalid_code' });
         return false;
       }
-      if (onValid === 'confirm') await data.recordFactorUse(tx, viewer.tenantId, viewer.id, step, true);
-      else await data.deleteFactor(tx, viewer.tenantId, viewer.id);
-      await insertAudit(tx, { ...base, event: onValid === 'confirm' ? 'TOTP_ENROLLED' : 'TOTP_DISABLED', outcome: 'SUCCESS' });
+      if (onValid === 'disable') await data.deleteFactor(tx, viewer.tenantId, viewer.id);
+      else await data.recordFactorUse(tx, viewer.tenantId, viewer.id, step, onValid === 'confirm');
+      await insertAudit(tx, { ...base, event: ACCEPTED_EVENT[onValid], outcome: 'SUCCESS' });
       return true;
     });
     if (!accepted) throw wrongCode();
@@ -73,6 +74,8 @@ export function createFactorService(options: { db: Database; secretBox: SecretBo
     },
     confirm: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, false, 'confirm'),
     disable: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, true, 'disable'),
+    /** Proves the second factor again within a session (the caller then gets a token with a fresh auth_time). */
+    stepUp: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, true, 'step-up'),
   };
 }
 export type FactorService = ReturnType<typeof createFactorService>;

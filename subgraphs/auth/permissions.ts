@@ -1,4 +1,4 @@
-import { allow, can, isAuthenticated, isOwnerOr } from '../../auth';
+import { allow, can, isAuthenticated, isOwnerOr, withStepUp } from '../../auth';
 
 const publicFields = <K extends string>(...fields: K[]) =>
   Object.fromEntries(fields.map((field) => [field, allow])) as Record<K, typeof allow>;
@@ -18,10 +18,14 @@ export const permissions = {
     startTotpEnrolment: isAuthenticated,
     confirmTotpEnrolment: isAuthenticated,
     disableTotp: isAuthenticated,
-    revokeUserSessions: can('session:revoke:any'),
-    revokeTenantSessions: can('session:revoke:any'),
-    setUserRoles: can('user:manage'),
-    setUserDisabled: can('user:manage'),
+    stepUpSession: isAuthenticated,
+    acceptInvitation: allow, // checks its own invitation token and is throttled
+    // Sensitive: a recent second factor is required on top of the role (STEP_UP_REQUIRED otherwise).
+    revokeUserSessions: withStepUp(can('session:revoke:any')),
+    revokeTenantSessions: withStepUp(can('session:revoke:any')),
+    setUserRoles: withStepUp(can('user:manage')),
+    setUserDisabled: withStepUp(can('user:manage')),
+    inviteUser: withStepUp(can('user:manage')),
   },
   AuthSession: publicFields('accessToken', 'refreshToken', 'expiresIn', 'tokenType', 'sessionExpiresAt'),
   TwoFactorChallenge: publicFields('challengeId', 'methods'),
@@ -48,6 +52,7 @@ export const permissions = {
     clientAddress: can('audit:read'),
     occurredAt: can('audit:read'),
   },
+  Invitation: { userId: can('user:manage'), invitationToken: can('user:manage'), expiresAt: can('user:manage') },
   AuditEventConnection: { nodes: can('audit:read'), pageInfo: can('audit:read') },
   PageInfo: { hasNextPage: allow, endCursor: allow },
 };

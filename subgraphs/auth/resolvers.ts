@@ -1,5 +1,4 @@
 import {
-  ROLES,
   badUserInput,
   forbidden,
   notFound,
@@ -13,6 +12,7 @@ import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data
 import { findRoles, updateDisabled, updateRoles } from './data/identities';
 import { findSession } from './data/sessions';
 import type { FactorService } from './factors';
+import { assertGrantable, type InvitationService } from './invitations';
 import type { LoginService, RefreshDelivery } from './login';
 import type { RevocationScope, SessionService, SessionTokens } from './sessions';
 
@@ -26,12 +26,13 @@ export interface AuthResolverDeps {
   login: LoginService;
   sessions: SessionService;
   factors: FactorService;
+  invitations: InvitationService;
   refreshCookie: { name: string; path: string };
   now?: () => number;
 }
 
 export function createResolvers(deps: AuthResolverDeps) {
-  const { db, login, sessions, factors } = deps;
+  const { db, login, sessions, factors, invitations } = deps;
   const now = deps.now ?? Date.now;
   const cookie = deps.refreshCookie;
 
@@ -178,15 +179,26 @@ export function createResolvers(deps: AuthResolverDeps) {
         await factors.disable(requireViewer(ctx), args.code, ctx.forwarded.clientAddress);
         return true;
       },
+      async stepUpSession(_: unknown, args: { code: string }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        if (viewer.issuer) throw badUserInput('Step up with your identity provider', 'external_session');
+        await factors.stepUp(viewer, args.code, ctx.forwarded.clientAddress);
+        const tokens = await sessions.afterStepUp(viewer, new Date(now()));
+        return { ...answer(ctx, tokens, 'BODY'), refreshToken: null };
+      },
+      inviteUser: (_: unknown, args: { input: { userId: string; email: string; roles: string[] } }, ctx: Ctx) => {
+        if (!isUuid(args.input.userId)) throw badUserInput('"userId" is not a user id');
+        return invitations.invite(requireViewer(ctx), args.input, ctx.forwarded.clientAddress);
+      },
+      async acceptInvitation(_: unknown, args: { invitationToken: string; password: string }, ctx: Ctx) {
+        return answer(ctx, await invitations.accept(args.invitationToken, args.password, ctx.forwarded.clientAddress), 'BODY');
+      },
       async setUserRoles(_: unknown, args: { userId: string; roles: string[] }, ctx: Ctx) {
         const viewer = requireViewer(ctx);
         checkManageable(viewer, args.userId);
         const roles = [...new Set(args.roles)];
         if (!roles.length) throw badUserInput('A user needs at least one role', 'no_roles');
-        // Roles are ordered ADMIN > MANAGER > AGENT > MEMBER: nobody grants a role above their own highest one.
-        const highest = Math.min(...viewer.roles.map((role) => ROLES.indexOf(role as (typeof ROLES)[number])).filter((i) => i >= 0));
-        if (roles.some((role) => ROLES.indexOf(role as (typeof ROLES)[number]) < highest))
-          throw forbidden('role_above_own', 'You cannot grant a role above your own');
+        assertGrantable(viewer, roles);
         const found = await db.withTenant(viewer.tenantId, (tx) => updateRoles(tx, viewer.tenantId, args.userId, roles));
         if (!found) throw notFound('User not found');
         await revoke(ctx, viewer, { userId: args.userId }, 'roles_changed', 'ROLES_CHANGED', args.userId);

@@ -135,6 +135,19 @@ export function createSessionService(options: SessionServiceOptions) {
       throw unauthenticated(outcome.error, 'The refresh token cannot be used');
     },
 
+    /** After a step-up: the session now records a second factor at `authTime`; a new access token says so. */
+    async afterStepUp(viewer: { tenantId: string; sessionId: string }, authTime: Date): Promise<SessionTokens> {
+      return db.withTenant(viewer.tenantId, async (tx) => {
+        const session = await data.findSession(tx, viewer.tenantId, viewer.sessionId);
+        const amr = [...new Set([...(session?.amr ?? ['pwd']), 'otp'])];
+        const updated = session && (await data.markSecondFactor(tx, viewer.tenantId, viewer.sessionId, amr, authTime));
+        const roles = updated && (await findRoles(tx, viewer.tenantId, updated.user_id));
+        if (!updated || !roles) throw unauthenticated('session_revoked', 'The session has ended');
+        const access = await issueAccess(updated, roles);
+        return { accessToken: access.token, refreshToken: '', expiresIn: access.expiresIn, sessionId: updated.id, sessionExpiresAt: updated.expires_at };
+      });
+    },
+
     /** Ends sessions in the caller's transaction (queued for the gateways); returns the events queued. */
     revokeInTx,
 

@@ -4,6 +4,7 @@ import { createAccessTokenIssuer, createMemoryRevocationBus, createRedisRevocati
 import { buildSubgraph, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
 import type { AuthConfig } from './config';
 import { createFactorService } from './factors';
+import { createInvitationService } from './invitations';
 import { createKeyStore } from './keyStore';
 import { createLoginService } from './login';
 import { createPasswordChecker } from './passwords';
@@ -78,11 +79,13 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     challengeTtlSeconds: config.CHALLENGE_TTL_SECONDS,
   });
   const factors = createFactorService({ db, secretBox, throttle });
+  const invitations = createInvitationService({ db, sessions, throttle });
   const resolvers = createResolvers({
     db,
     login,
     sessions,
     factors,
+    invitations,
     refreshCookie: { name: REFRESH_COOKIE_NAME, path: config.REFRESH_COOKIE_PATH },
   });
   const discovery = JSON.stringify({ issuer: config.TOKEN_ISSUER, jwks_uri: new URL(JWKS_PATH, config.TOKEN_ISSUER).href });

@@ -1,5 +1,5 @@
 import { badUserInput, hasPermission, notFound, type ContextUser } from '../../auth';
-import { DateTime, isUuid, parsePage, requireViewer, toPage, type SubgraphContext } from '../kit';
+import { DateTime, isUuid, parsePage, requirePermission, requireViewer, toPage, type SubgraphContext } from '../kit';
 import * as data from './data/complaints';
 import type { CommentRow, ComplaintRow, ComplaintStatus, Scope } from './data/complaints';
 
@@ -19,7 +19,8 @@ function scopeOf(viewer: ContextUser): Scope {
 }
 
 async function visibleComplaint(ctx: Ctx, id: unknown): Promise<ComplaintRow | null> {
-  const viewer = requireViewer(ctx);
+  // The same checks as Query.complaint (permission, then scope), for direct queries and references alike.
+  const viewer = requirePermission(ctx, 'complaint:file');
   if (!isUuid(id)) return null;
   return ctx.db.withTenant(viewer.tenantId, (tx) => data.findComplaint(tx, scopeOf(viewer), id));
 }

@@ -27,6 +27,8 @@ export interface SubgraphContext {
   forwarded: ForwardedContext;
   db: Database;
   log: FastifyRequest['log'];
+  /** How recent a second factor must be for sensitive operations (seconds). */
+  stepUpMaxAgeSeconds: number;
   /** The HTTP exchange with the gateway: for the auth subgraph's cookies and response headers. */
   request: FastifyRequest;
   reply: FastifyReply;
@@ -47,6 +49,8 @@ export interface SubgraphServerOptions {
   contextKey: string | Buffer;
   logger?: boolean | LoggerOptions;
   bodyLimitBytes?: number;
+  /** STEP_UP_MAX_AGE_SECONDS; default 900. */
+  stepUpMaxAgeSeconds?: number;
   now?: () => number;
 }
 
@@ -76,6 +80,7 @@ function unauthenticatedBody(reason: string) {
 export async function createSubgraphServer(options: SubgraphServerOptions): Promise<FastifyInstance> {
   const { service, db } = options;
   const verifier = createContextVerifier({ key: options.contextKey, audience: service.name, now: options.now });
+  const stepUpMaxAgeSeconds = options.stepUpMaxAgeSeconds ?? 900;
   const app = Fastify({
     logger:
       options.logger === false
@@ -144,7 +149,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       allowBatchedQueries: false,
       context: (request, reply): SubgraphContext => {
         const forwarded = request.gatehouseContext as ForwardedContext;
-        return { viewer: forwarded.user, forwarded, db, log: request.log, request, reply };
+        return { viewer: forwarded.user, forwarded, db, log: request.log, request, reply, stepUpMaxAgeSeconds };
       },
       errorFormatter: (execution, ctx) => {
         const errors = (execution.errors ?? []).map((error) => {

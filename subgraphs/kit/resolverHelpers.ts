@@ -1,13 +1,23 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
-import { unauthenticated, type ContextUser } from '../../auth';
+import { forbidden, hasPermission, unauthenticated, type ContextUser, type Permission } from '../../auth';
 import type { SubgraphContext } from './createSubgraphServer';
 
 /** The caller, or UNAUTHENTICATED. For __resolveReference and resolvers that graphql-shield does not cover. */
 export function requireViewer(ctx: SubgraphContext): ContextUser {
   if (!ctx.viewer) throw unauthenticated('login_required');
   return ctx.viewer;
+}
+
+/**
+ * The caller, holding `permission`: for `__resolveReference`, which graphql-shield does not cover. Each entity's
+ * reference resolver checks the permission of the query field that would have returned the entity.
+ */
+export function requirePermission(ctx: SubgraphContext, permission: Permission): ContextUser {
+  const viewer = requireViewer(ctx);
+  if (!hasPermission(viewer.roles, permission)) throw forbidden('missing_permission');
+  return viewer;
 }
 
 /** ISO-8601 timestamps, the same in every subgraph. */

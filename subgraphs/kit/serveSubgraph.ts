@@ -79,6 +79,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     port: config.PORT,
     host: config.HOST,
     logger: options.logger ?? { level: config.LOG_LEVEL },
+    stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
     beforeListen: options.beforeListen,
   });
   return {

@@ -9,6 +9,7 @@ export interface StartSubgraphOptions {
   port: number;
   host: string;
   logger?: boolean | LoggerOptions;
+  stepUpMaxAgeSeconds?: number;
   /** Called with the built server before it listens (tests add hooks here). */
   beforeListen?: (app: FastifyInstance) => void;
 }
@@ -20,6 +21,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<{ ap
     db: options.db,
     contextKey: options.contextKey,
     logger: options.logger,
+    stepUpMaxAgeSeconds: options.stepUpMaxAgeSeconds,
   });
   options.beforeListen?.(app);
   await app.listen({ port: options.port, host: options.host });

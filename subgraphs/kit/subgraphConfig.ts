@@ -25,6 +25,7 @@ interface BaseSubgraphEnv {
   DATA_DIR: string;
   CONTEXT_KEY?: string;
   SEED_DEMO_DATA?: boolean;
+  STEP_UP_MAX_AGE_SECONDS: number;
 }
 
 /**
@@ -49,6 +50,7 @@ export function loadSubgraphConfig<Extra extends object = {}>(
     DATA_DIR: z.string().min(1).default('.data'),
     CONTEXT_KEY: base64urlSecret.optional(),
     SEED_DEMO_DATA: booleanString.optional(),
+    STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
     ...extra,
   });
   const parsed = schema.safeParse(env);

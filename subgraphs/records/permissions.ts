@@ -1,4 +1,4 @@
-import { allow, can, documentRule, forbidden, isAuthenticated, ownsTargetOr, rule, unauthenticated, type RuleContext } from '../../auth';
+import { allow, can, documentRule, forbidden, isAuthenticated, ownsTargetOr, rule, withStepUp, unauthenticated, type RuleContext } from '../../auth';
 import type { RecordRow } from './data/records';
 import { readableClassifications } from './resolvers';
 
@@ -22,7 +22,7 @@ export const permissions = {
     createRecord: can('record:create'),
     // Ownership is checked in the resolver, against the row locked for the change.
     updateRecord: ownsTargetOr('record:update:any'),
-    archiveRecord: ownsTargetOr('record:archive:any'),
+    archiveRecord: withStepUp(ownsTargetOr('record:archive:any')),
   },
   Record: {
     id: allow, // entity key

@@ -1,5 +1,5 @@
 import { badUserInput, forbidden, hasPermission, notFound, type ContextUser } from '../../auth';
-import { DateTime, isUuid, parsePage, requireViewer, toPage, type SubgraphContext } from '../kit';
+import { DateTime, isUuid, parsePage, requirePermission, requireViewer, toPage, type SubgraphContext } from '../kit';
 import * as data from './data/records';
 import type { Classification, RecordRow, Visibility } from './data/records';
 
@@ -18,7 +18,8 @@ function visibilityOf(viewer: ContextUser): Visibility {
 }
 
 async function visibleRecord(ctx: Ctx, id: unknown): Promise<RecordRow | null> {
-  const viewer = requireViewer(ctx);
+  // The same checks as Query.record (permission, then visibility), for direct queries and references alike.
+  const viewer = requirePermission(ctx, 'record:read');
   if (!isUuid(id)) return null;
   return ctx.db.withTenant(viewer.tenantId, (tx) => data.findRecord(tx, visibilityOf(viewer), id));
 }
@@ -108,7 +109,7 @@ export const resolvers = {
     // A stub: the users subgraph owns the profile. Records are listed under the caller's own tenant and
     // visibility, so a reference to another tenant's user lists nothing.
     __resolveReference: (reference: { id: string }, ctx: Ctx) => {
-      requireViewer(ctx);
+      requirePermission(ctx, 'record:read');
       return { id: reference.id };
     },
     async records(user: { id: string }, args: { first?: number; after?: string }, ctx: Ctx) {

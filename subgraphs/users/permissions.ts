@@ -1,8 +1,9 @@
-import { allow, can, isAuthenticated, isOwnerOr } from '../../auth';
+import { allow, can, isAuthenticated, isOwnerOr, withStepUp } from '../../auth';
 import type { ProfileRow } from './data/profiles';
 
 /** Every field has a rule; anything added without one is denied (and schema:check names it). */
 export const permissions = {
+  Mutation: { createUser: withStepUp(can('user:manage')) },
   Query: {
     me: isAuthenticated,
     user: can('profile:read'),

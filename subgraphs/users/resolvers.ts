@@ -1,11 +1,13 @@
-import { notFound } from '../../auth';
-import { DateTime, isUuid, parsePage, requireViewer, toPage, type SubgraphContext } from '../kit';
-import { findProfile, findTenant, listProfiles, type ProfileRow } from './data/profiles';
+import { randomUUID } from 'node:crypto';
+import { badUserInput, notFound } from '../../auth';
+import { DateTime, isUuid, parsePage, requirePermission, requireViewer, toPage, type SubgraphContext } from '../kit';
+import { findProfile, findTenant, insertProfile, listProfiles, type ProfileRow } from './data/profiles';
 
 type Ctx = SubgraphContext;
 
 async function profileOf(ctx: Ctx, id: unknown): Promise<ProfileRow | null> {
-  const viewer = requireViewer(ctx);
+  // The same check as Query.user, so a reference from another subgraph is no back door.
+  const viewer = requirePermission(ctx, 'profile:read');
   if (!isUuid(id)) return null;
   return ctx.db.withTenant(viewer.tenantId, (tx) => findProfile(tx, viewer.tenantId, id));
 }
@@ -25,6 +27,20 @@ export const resolvers = {
       const page = parsePage(args);
       const rows = await ctx.db.withTenant(viewer.tenantId, (tx) => listProfiles(tx, viewer.tenantId, page));
       return toPage(rows, page);
+    },
+  },
+  Mutation: {
+    async createUser(_: unknown, args: { input: { email: string; displayName: string } }, ctx: Ctx) {
+      const viewer = requireViewer(ctx);
+      const email = args.input.email.trim().toLowerCase();
+      const displayName = args.input.displayName.trim();
+      if (!/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email)) throw badUserInput('"email" is not an email address', 'invalid_email');
+      if (!displayName || displayName.length > 100) throw badUserInput('"displayName" needs 1 to 100 characters');
+      const created = await ctx.db.withTenant(viewer.tenantId, (tx) =>
+        insertProfile(tx, { id: randomUUID(), tenantId: viewer.tenantId, email, displayName }),
+      );
+      if (!created) throw badUserInput('That email is already taken in this tenant', 'already_exists');
+      return created;
     },
   },
   User: {

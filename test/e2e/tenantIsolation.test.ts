@@ -1,7 +1,7 @@
 import { createContextSigner } from '../../auth';
 import { createDatabase, demoId } from '../../subgraphs/kit';
 import { postToSubgraph, startStack, type Stack } from '../helpers/stack';
-import { acme, globex } from '../helpers/tokens';
+import { acme, globex, mintAccessToken } from '../helpers/tokens';
 
 let stack: Stack;
 let globexManager: string;
@@ -87,6 +87,15 @@ describe('a globex user never sees acme data', () => {
   });
 
   it('and cannot change acme rows: mutations answer NOT_FOUND and write nothing', async () => {
+    // A manager who has just proved a second factor, so that step-up is not what stops the archive.
+    const globexManager = await mintAccessToken(stack.signingKey, {
+      issuer: stack.issuer,
+      audience: stack.audience,
+      userId: globex.users.manager.id,
+      tenantId: globex.id,
+      roles: ['MANAGER'],
+      amr: ['pwd', 'otp'],
+    });
     const before = await stack.db.pool.query('SELECT title, archived_at FROM records.records WHERE id = $1', [acmeRecord]);
     const complaintBefore = await stack.db.pool.query('SELECT status, assignee_id FROM complaints.complaints WHERE id = $1', [
       acmeComplaint,

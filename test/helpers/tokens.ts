@@ -8,7 +8,18 @@ export const globex = DEMO_TENANTS[1];
 /** Mints an access token with the stack's real signing key, at a chosen time (tests only). */
 export async function mintAccessToken(
   key: PublishedSigningKey,
-  options: { issuer: string; audience: string; userId: string; tenantId: string; roles: string[]; now?: number; sessionId?: string },
+  options: {
+    issuer: string;
+    audience: string;
+    userId: string;
+    tenantId: string;
+    roles: string[];
+    now?: number;
+    sessionId?: string;
+    /** amr and auth_time, e.g. ['pwd', 'otp'] for a token that passed a second factor. */
+    amr?: string[];
+    authTime?: number;
+  },
 ) {
   const issuer = createAccessTokenIssuer({
     issuer: options.issuer,
@@ -21,6 +32,7 @@ export async function mintAccessToken(
     tenantId: options.tenantId,
     roles: options.roles,
     sessionId: options.sessionId ?? crypto.randomUUID(),
+    ...(options.amr ? { amr: options.amr, authTime: options.authTime ?? Math.floor((options.now ?? Date.now()) / 1000) } : {}),
   });
   return issued.token;
 }

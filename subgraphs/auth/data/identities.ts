@@ -55,3 +55,41 @@ export async function updateDisabled(tx: Tx, tenantId: string, userId: string, d
   );
   return rowCount === 1;
 }
+
+/** Creates the credentials of an invited user; false when the email or the user is already taken in the tenant. */
+export async function insertInvitedCredential(
+  tx: Tx,
+  values: { tenantId: string; userId: string; email: string; passwordHash: string; roles: string[] },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO auth.credentials (user_id, tenant_id, email, password_hash, roles, disabled_at) VALUES ($1, $2, $3, $4, $5, now())
+     ON CONFLICT DO NOTHING`,
+    [values.userId, values.tenantId, values.email, values.passwordHash, values.roles],
+  );
+  return rowCount === 1;
+}
+
+export async function insertInvitation(tx: Tx, values: { hash: Buffer; tenantId: string; userId: string; createdBy: string; expiresAt: Date }): Promise<void> {
+  await tx.query('INSERT INTO auth.invitations (token_hash, tenant_id, user_id, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+    values.hash,
+    values.tenantId,
+    values.userId,
+    values.createdBy,
+    values.expiresAt,
+  ]);
+}
+
+/** Spends an invitation (single use) and sets the password; answers the user's roles, or null. */
+export async function acceptInvitation(tx: Tx, tenantId: string, hash: Buffer, passwordHash: string): Promise<{ userId: string; roles: string[] } | null> {
+  const { rows } = await tx.query<{ user_id: string }>(
+    `UPDATE auth.invitations SET accepted_at = now()
+      WHERE tenant_id = $1 AND token_hash = $2 AND accepted_at IS NULL AND expires_at > now() RETURNING user_id`,
+    [tenantId, hash],
+  );
+  if (!rows[0]) return null;
+  const updated = await tx.query<{ roles: string[] }>(
+    'UPDATE auth.credentials SET password_hash = $3, disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 RETURNING roles',
+    [tenantId, rows[0].user_id, passwordHash],
+  );
+  return updated.rows[0] ? { userId: rows[0].user_id, roles: updated.rows[0].roles } : null;
+}

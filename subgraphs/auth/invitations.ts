@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { badUserInput, forbidden, ROLES, unauthenticated, type ContextUser } from '../../auth';
+import type { Database } from '../kit';
+import { insertAudit } from './data/audit';
+import * as identities from './data/identities';
+import { newOpaqueToken, parseOpaqueToken } from './opaqueTokens';
+import { hashPassword } from './passwords';
+import type { SessionService, SessionTokens } from './sessions';
+import type { Throttle } from './throttle';
+
+const INVITATION_TTL_MS = 7 * 86_400_000;
+const MIN_PASSWORD_LENGTH = 12;
+type Role = (typeof ROLES)[number];
+
+/** Nobody grants a role above their own highest one (ADMIN > MANAGER > AGENT > MEMBER). */
+export function assertGrantable(viewer: ContextUser, roles: readonly string[]) {
+  const rank = (role: string) => ROLES.indexOf(role as Role);
+  const highest = Math.min(...viewer.roles.map(rank).filter((i) => i >= 0));
+  if (roles.some((role) => rank(role) < highest)) throw forbidden('role_above_own', 'You cannot grant a role above your own');
+}
+
+/** Invitations: an admin gives sign-in to a user of the tenant; the user chooses a password with a single-use token. */
+export function createInvitationService(options: { db: Database; sessions: SessionService; throttle: Throttle; now?: () => number }) {
+  const { db, sessions } = options;
+  const now = options.now ?? Date.now;
+  return {
+    async invite(viewer: ContextUser, input: { userId: string; email: string; roles: string[] }, clientAddress: string) {
+      const email = input.email.trim().toLowerCase();
+      const roles = [...new Set(input.roles)];
+      if (!/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email)) throw badUserInput('"email" is not an email address', 'invalid_email');
+      if (!roles.length) throw badUserInput('A user needs at least one role', 'no_roles');
+      assertGrantable(viewer, roles);
+      const invitation = newOpaqueToken(viewer.tenantId);
+      const expiresAt = new Date(now() + INVITATION_TTL_MS);
+      // Until the invitation is accepted the account is disabled and its password is random.
+      const placeholder = await hashPassword(randomBytes(32).toString('base64url'));
+      await db.withTenant(viewer.tenantId, async (tx) => {
+        const created = await identities.insertInvitedCredential(tx, { tenantId: viewer.tenantId, userId: input.userId, email, passwordHash: placeholder, roles });
+        if (!created) throw badUserInput('That user or email already has sign-in in this tenant', 'already_exists');
+        await identities.insertInvitation(tx, { hash: invitation.hash, tenantId: viewer.tenantId, userId: input.userId, createdBy: viewer.id, expiresAt });
+        await insertAudit(tx, { tenantId: viewer.tenantId, userId: input.userId, sessionId: viewer.sessionId, clientAddress, event: 'USER_INVITED', outcome: 'SUCCESS' });
+      });
+      return { userId: input.userId, invitationToken: invitation.token, expiresAt };
+    },
+
+    async accept(token: string, password: string, clientAddress: string): Promise<SessionTokens> {
+      const parsed = parseOpaqueToken(token);
+      if (!parsed) throw unauthenticated('invitation_invalid', 'The invitation is not valid');
+      if (password.length < MIN_PASSWORD_LENGTH || password.length > 1024) {
+        throw badUserInput(`The password needs ${MIN_PASSWORD_LENGTH} to 1024 characters`, 'weak_password');
+      }
+      await options.throttle.attempt('login', { address: clientAddress });
+      const passwordHash = await hashPassword(password);
+      const tokens = await db.withTenant(parsed.tenantId, async (tx) => {
+        const accepted = await identities.acceptInvitation(tx, parsed.tenantId, parsed.hash, passwordHash);
+        if (!accepted) return null;
+        const opened = await sessions.open(tx, { tenantId: parsed.tenantId, userId: accepted.userId, roles: accepted.roles }, ['pwd'], new Date(now()));
+        await insertAudit(tx, { tenantId: parsed.tenantId, userId: accepted.userId, sessionId: opened.sessionId, clientAddress, event: 'INVITATION_ACCEPTED', outcome: 'SUCCESS' });
+        return opened;
+      });
+      if (!tokens) throw unauthenticated('invitation_invalid', 'The invitation is not valid');
+      return tokens;
+    },
+  };
+}
+export type InvitationService = ReturnType<typeof createInvitationService>;
