@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { composeSupergraph } from './composition';
-import { buildPermissionMatrix, renderPermissionMatrix, withMatrix } from './permissionMatrix';
+import { buildPermissionMatrix, diffMatrix, matrixSection, renderPermissionMatrix, withMatrix } from './permissionMatrix';
 
 const configFlag = process.argv.indexOf('--config');
 const configPath = configFlag === -1 ? resolve(__dirname, '..', 'supergraph.yaml') : resolve(process.argv[configFlag + 1]);
@@ -28,8 +28,10 @@ async function main(check: boolean): Promise<number> {
       return 1;
     }
     const readme = await readFile(resolve(__dirname, '..', 'README.md'), 'utf8');
-    if (withMatrix(readme, renderPermissionMatrix(rows)) !== readme) {
-      console.error('The permission matrix in README.md is stale: run `npm run docs` and commit the result.');
+    const current = renderPermissionMatrix(rows);
+    if (withMatrix(readme, current) !== readme) {
+      console.error('Who may reach which field has changed (README.md is stale: run `npm run docs` and commit the result):');
+      for (const line of diffMatrix(matrixSection(readme), current)) console.error(`  ${line}`);
       return 1;
     }
     const committed = await readFile(outputPath, 'utf8').catch(() => '');

@@ -90,3 +90,37 @@ export function withMatrix(readme: string, matrix: string): string {
   if (start === -1 || end === -1) throw new Error('README.md has no permission-matrix markers');
   return `${readme.slice(0, start + MATRIX_START.length)}\n${matrix}\n${readme.slice(end)}`;
 }
+
+/** The generated section of a README (between the markers), or '' when it has none. */
+export function matrixSection(readme: string): string {
+  const start = readme.indexOf(MATRIX_START);
+  const end = readme.indexOf(MATRIX_END);
+  return start === -1 || end === -1 ? '' : readme.slice(start + MATRIX_START.length, end).trim();
+}
+
+/**
+ * A readable diff of two renderings: the rows that changed, under their subgraph, `-` as committed and `+` as the
+ * code now says. A widened access shows up as a `+` row with more ✓ than its `-` row.
+ */
+export function diffMatrix(committed: string, current: string): string[] {
+  const rowsOf = (text: string) => {
+    const rows = new Map<string, string>();
+    let subgraph = '';
+    for (const line of text.split('\n')) {
+      const heading = /^\*\*(\w+)\*\*$/.exec(line);
+      if (heading) subgraph = heading[1];
+      else if (line.startsWith('| `')) rows.set(`${subgraph} ${line.split('|')[1].trim()}`, line);
+    }
+    return rows;
+  };
+  const before = rowsOf(committed);
+  const after = rowsOf(current);
+  const lines: string[] = [];
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    if (before.get(key) === after.get(key)) continue;
+    lines.push(`${key.split(' ')[0]}:`);
+    if (before.has(key)) lines.push(`  - ${before.get(key)}`);
+    if (after.has(key)) lines.push(`  + ${after.get(key)}`);
+  }
+  return lines;
+}

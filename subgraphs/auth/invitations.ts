@@ -35,10 +35,29 @@ export function createInvitationService(options: { db: Database; sessions: Sessi
       // Until the invitation is accepted the account is disabled and its password is random.
       const placeholder = await hashPassword(randomBytes(32).toString('base64url'));
       await db.withTenant(viewer.tenantId, async (tx) => {
-        const created = await identities.insertInvitedCredential(tx, { tenantId: viewer.tenantId, userId: input.userId, email, passwordHash: placeholder, roles });
+        const created = await identities.insertInvitedCredential(tx, {
+          tenantId: viewer.tenantId,
+          userId: input.userId,
+          email,
+          passwordHash: placeholder,
+          roles,
+        });
         if (!created) throw badUserInput('That user or email already has sign-in in this tenant', 'already_exists');
-        await identities.insertInvitation(tx, { hash: invitation.hash, tenantId: viewer.tenantId, userId: input.userId, createdBy: viewer.id, expiresAt });
-        await insertAudit(tx, { tenantId: viewer.tenantId, userId: input.userId, sessionId: viewer.sessionId, clientAddress, event: 'USER_INVITED', outcome: 'SUCCESS' });
+        await identities.insertInvitation(tx, {
+          hash: invitation.hash,
+          tenantId: viewer.tenantId,
+          userId: input.userId,
+          createdBy: viewer.id,
+          expiresAt,
+        });
+        await insertAudit(tx, {
+          tenantId: viewer.tenantId,
+          userId: input.userId,
+          sessionId: viewer.sessionId,
+          clientAddress,
+          event: 'USER_INVITED',
+          outcome: 'SUCCESS',
+        });
       });
       return { userId: input.userId, invitationToken: invitation.token, expiresAt };
     },
@@ -54,8 +73,20 @@ export function createInvitationService(options: { db: Database; sessions: Sessi
       const tokens = await db.withTenant(parsed.tenantId, async (tx) => {
         const accepted = await identities.acceptInvitation(tx, parsed.tenantId, parsed.hash, passwordHash);
         if (!accepted) return null;
-        const opened = await sessions.open(tx, { tenantId: parsed.tenantId, userId: accepted.userId, roles: accepted.roles }, ['pwd'], new Date(now()));
-        await insertAudit(tx, { tenantId: parsed.tenantId, userId: accepted.userId, sessionId: opened.sessionId, clientAddress, event: 'INVITATION_ACCEPTED', outcome: 'SUCCESS' });
+        const opened = await sessions.open(
+          tx,
+          { tenantId: parsed.tenantId, userId: accepted.userId, roles: accepted.roles },
+          ['pwd'],
+          new Date(now()),
+        );
+        await insertAudit(tx, {
+          tenantId: parsed.tenantId,
+          userId: accepted.userId,
+          sessionId: opened.sessionId,
+          clientAddress,
+          event: 'INVITATION_ACCEPTED',
+          outcome: 'SUCCESS',
+        });
         return opened;
       });
       if (!tokens) throw unauthenticated('invitation_invalid', 'The invitation is not valid');

@@ -1,12 +1,4 @@
-import {
-  badUserInput,
-  forbidden,
-  notFound,
-  permissionsFor,
-  unauthenticated,
-  type ContextUser,
-  type RevocationEvent,
-} from '../../auth';
+import { badUserInput, forbidden, notFound, permissionsFor, unauthenticated, type ContextUser, type RevocationEvent } from '../../auth';
 import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext } from '../kit';
 import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
 import { findRoles, updateDisabled, updateRoles } from './data/identities';

@@ -144,7 +144,13 @@ export function createSessionService(options: SessionServiceOptions) {
         const roles = updated && (await findRoles(tx, viewer.tenantId, updated.user_id));
         if (!updated || !roles) throw unauthenticated('session_revoked', 'The session has ended');
         const access = await issueAccess(updated, roles);
-        return { accessToken: access.token, refreshToken: '', expiresIn: access.expiresIn, sessionId: updated.id, sessionExpiresAt: updated.expires_at };
+        return {
+          accessToken: access.token,
+          refreshToken: '',
+          expiresIn: access.expiresIn,
+          sessionId: updated.id,
+          sessionExpiresAt: updated.expires_at,
+        };
       });
     },
 

@@ -1,4 +1,15 @@
-import { allow, can, documentRule, forbidden, isAuthenticated, ownsTargetOr, rule, withStepUp, unauthenticated, type RuleContext } from '../../auth';
+import {
+  allow,
+  can,
+  documentRule,
+  forbidden,
+  isAuthenticated,
+  ownsTargetOr,
+  rule,
+  withStepUp,
+  unauthenticated,
+  type RuleContext,
+} from '../../auth';
 import type { RecordRow } from './data/records';
 import { readableClassifications } from './resolvers';
 

@@ -29,7 +29,12 @@ interface Subject {
   tenant: DemoTenant;
 }
 
-const ROLE_KEY: Record<Role, 'admin' | 'manager' | 'agent' | 'member'> = { ADMIN: 'admin', MANAGER: 'manager', AGENT: 'agent', MEMBER: 'member' };
+const ROLE_KEY: Record<Role, 'admin' | 'manager' | 'agent' | 'member'> = {
+  ADMIN: 'admin',
+  MANAGER: 'manager',
+  AGENT: 'agent',
+  MEMBER: 'member',
+};
 const RANDOM_ID = '00000009-0000-4000-8000-000000000009';
 /** Someone else of the same tenant than `role`. */
 const otherUser = (s: Subject) => (s.role === 'MEMBER' ? s.tenant.users.agent : s.tenant.users.member);
@@ -42,26 +47,52 @@ const othersComplaint = (s: Subject) => demoId(s.tenant, 2, s.role === 'MEMBER' 
 const q = (query: string, path: string[], extra: Partial<Probe> = {}): Probe => ({ query, path, ...extra });
 const both = (probe: Probe): ProbeSet => ({ own: probe, other: probe });
 const m = (query: string, path: string[], extra: Partial<Probe> = {}) => both(q(query, path, { token: 'minted', ...extra }));
-const page = (root: string, field: string) => both(q(`{ ${root}(first: 2) { ${field === 'nodes' ? 'nodes { __typename }' : field === 'pageInfo' ? 'pageInfo { hasNextPage }' : `pageInfo { ${field} }`} } }`, [root, field === 'nodes' || field === 'pageInfo' ? field : 'pageInfo']));
+const page = (root: string, field: string) =>
+  both(
+    q(
+      `{ ${root}(first: 2) { ${field === 'nodes' ? 'nodes { __typename }' : field === 'pageInfo' ? 'pageInfo { hasNextPage }' : `pageInfo { ${field} }`} } }`,
+      [root, field === 'nodes' || field === 'pageInfo' ? field : 'pageInfo'],
+    ),
+  );
 const viewerField = (field: string) => both(q(`{ viewer { ${field === 'user' ? 'user { id }' : field} } }`, ['viewer', field]));
-const auditField = (field: string) => both(q(`{ auditEvents(first: 1) { nodes { ${field === 'user' ? 'user { id }' : field} } } }`, ['auditEvents', 'nodes', '*', field]));
-const recordField = (field: string) => (s: Subject): ProbeSet => ({
-  own: q(`{ record(id: "${ownRecord(s)}") { id ${field === 'owner' ? 'owner { id }' : field} } }`, ['record', field]),
-  other: q(`{ record(id: "${othersPublicRecord(s)}") { id ${field === 'owner' ? 'owner { id }' : field} } }`, ['record', field]),
-});
-const complaintField = (field: string) => (s: Subject): ProbeSet => {
-  const selection = ['filedBy', 'assignee', 'relatedRecord'].includes(field) ? `${field} { id }` : field === 'comments' ? 'comments { id }' : field;
-  return { own: q(`{ complaint(id: "${ownComplaint(s)}") { id ${selection} } }`, ['complaint', field]) };
-};
-const commentField = (field: string) => (s: Subject): ProbeSet => ({
-  own: q(`{ complaint(id: "${demoId(s.tenant, 2, 1)}") { comments { id ${field === 'author' ? 'author { id }' : field} } } }`, ['complaint', 'comments', '*', field]),
-});
-const userField = (field: string, select = field) => (s: Subject): ProbeSet => ({
-  own: q(`{ me { id ${select} } }`, ['me', field]),
-  other: q(`{ user(id: "${otherUser(s).id}") { id ${select} } }`, ['user', field]),
-});
-const LOGIN = (s: Subject, select: string) => `mutation { login(input: { email: "member@${s.tenant.slug}.example", password: "gatehouse-demo", tenant: "${s.tenant.slug}" }) { ${select} } }`;
-const CHALLENGE = (s: Subject, select: string) => `mutation { login(input: { email: "admin@${s.tenant.slug}.example", password: "gatehouse-demo", tenant: "${s.tenant.slug}" }) { ... on TwoFactorChallenge { ${select} } } }`;
+const auditField = (field: string) =>
+  both(q(`{ auditEvents(first: 1) { nodes { ${field === 'user' ? 'user { id }' : field} } } }`, ['auditEvents', 'nodes', '*', field]));
+const recordField =
+  (field: string) =>
+  (s: Subject): ProbeSet => ({
+    own: q(`{ record(id: "${ownRecord(s)}") { id ${field === 'owner' ? 'owner { id }' : field} } }`, ['record', field]),
+    other: q(`{ record(id: "${othersPublicRecord(s)}") { id ${field === 'owner' ? 'owner { id }' : field} } }`, ['record', field]),
+  });
+const complaintField =
+  (field: string) =>
+  (s: Subject): ProbeSet => {
+    const selection = ['filedBy', 'assignee', 'relatedRecord'].includes(field)
+      ? `${field} { id }`
+      : field === 'comments'
+        ? 'comments { id }'
+        : field;
+    return { own: q(`{ complaint(id: "${ownComplaint(s)}") { id ${selection} } }`, ['complaint', field]) };
+  };
+const commentField =
+  (field: string) =>
+  (s: Subject): ProbeSet => ({
+    own: q(`{ complaint(id: "${demoId(s.tenant, 2, 1)}") { comments { id ${field === 'author' ? 'author { id }' : field} } } }`, [
+      'complaint',
+      'comments',
+      '*',
+      field,
+    ]),
+  });
+const userField =
+  (field: string, select = field) =>
+  (s: Subject): ProbeSet => ({
+    own: q(`{ me { id ${select} } }`, ['me', field]),
+    other: q(`{ user(id: "${otherUser(s).id}") { id ${select} } }`, ['user', field]),
+  });
+const LOGIN = (s: Subject, select: string) =>
+  `mutation { login(input: { email: "member@${s.tenant.slug}.example", password: "gatehouse-demo", tenant: "${s.tenant.slug}" }) { ${select} } }`;
+const CHALLENGE = (s: Subject, select: string) =>
+  `mutation { login(input: { email: "admin@${s.tenant.slug}.example", password: "gatehouse-demo", tenant: "${s.tenant.slug}" }) { ... on TwoFactorChallenge { ${select} } } }`;
 
 /** How to reach each field. Keys are `subgraph Type.field`, as in the matrix. */
 const PROBES: Record<string, ProbeSet | ((s: Subject) => ProbeSet)> = {
@@ -75,13 +106,28 @@ const PROBES: Record<string, ProbeSet | ((s: Subject) => ProbeSet)> = {
   'auth Mutation.confirmTotpEnrolment': m('mutation { confirmTotpEnrolment(code: "000000") }', ['confirmTotpEnrolment']),
   'auth Mutation.disableTotp': m('mutation { disableTotp(code: "000000") }', ['disableTotp']),
   'auth Mutation.stepUpSession': m('mutation { stepUpSession(code: "000000") { accessToken } }', ['stepUpSession']),
-  'auth Mutation.inviteUser': m(`mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { userId } }`, ['inviteUser']),
-  'auth Mutation.acceptInvitation': m('mutation { acceptInvitation(invitationToken: "x", password: "long enough password") { accessToken } }', ['acceptInvitation']),
+  'auth Mutation.inviteUser': m(
+    `mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { userId } }`,
+    ['inviteUser'],
+  ),
+  'auth Mutation.acceptInvitation': m(
+    'mutation { acceptInvitation(invitationToken: "x", password: "long enough password") { accessToken } }',
+    ['acceptInvitation'],
+  ),
   'auth Mutation.setUserRoles': m(`mutation { setUserRoles(userId: "${RANDOM_ID}", roles: [MEMBER]) { id } }`, ['setUserRoles']),
   'auth Mutation.setUserDisabled': m(`mutation { setUserDisabled(userId: "${RANDOM_ID}", disabled: true) { id } }`, ['setUserDisabled']),
-  'auth Invitation.userId': m(`mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { userId } }`, ['inviteUser', 'userId']),
-  'auth Invitation.invitationToken': m(`mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { invitationToken } }`, ['inviteUser', 'invitationToken']),
-  'auth Invitation.expiresAt': m(`mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { expiresAt } }`, ['inviteUser', 'expiresAt']),
+  'auth Invitation.userId': m(
+    `mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { userId } }`,
+    ['inviteUser', 'userId'],
+  ),
+  'auth Invitation.invitationToken': m(
+    `mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { invitationToken } }`,
+    ['inviteUser', 'invitationToken'],
+  ),
+  'auth Invitation.expiresAt': m(
+    `mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { expiresAt } }`,
+    ['inviteUser', 'expiresAt'],
+  ),
   'auth TotpEnrolment.secret': m('mutation { startTotpEnrolment { secret } }', ['startTotpEnrolment', 'secret']),
   'auth TotpEnrolment.otpauthUri': m('mutation { startTotpEnrolment { otpauthUri } }', ['startTotpEnrolment', 'otpauthUri']),
   'auth TwoFactorChallenge.challengeId': (s) => both(q(CHALLENGE(s, 'challengeId'), ['login', 'challengeId'])),
@@ -110,10 +156,14 @@ const PROBES: Record<string, ProbeSet | ((s: Subject) => ProbeSet)> = {
   'users User.createdAt': userField('createdAt'),
   'records Query.record': (s) => both(q(`{ record(id: "${othersPublicRecord(s)}") { id } }`, ['record'])),
   'records Query.records': both(q('{ records(first: 2) { nodes { id } } }', ['records'])),
-  'records Mutation.createRecord': m('mutation { createRecord(input: { title: "probe", body: "probe", classification: PUBLIC }) { id } }', ['createRecord']),
+  'records Mutation.createRecord': m('mutation { createRecord(input: { title: "probe", body: "probe", classification: PUBLIC }) { id } }', [
+    'createRecord',
+  ]),
   'records Mutation.updateRecord': (s) => ({
     own: q(`mutation { updateRecord(id: "${ownRecord(s)}", input: { title: "probed" }) { id } }`, ['updateRecord'], { token: 'minted' }),
-    other: q(`mutation { updateRecord(id: "${othersPublicRecord(s)}", input: { title: "probed" }) { id } }`, ['updateRecord'], { token: 'minted' }),
+    other: q(`mutation { updateRecord(id: "${othersPublicRecord(s)}", input: { title: "probed" }) { id } }`, ['updateRecord'], {
+      token: 'minted',
+    }),
   }),
   'records Mutation.archiveRecord': (s) => ({
     own: q(`mutation { archiveRecord(id: "${RANDOM_ID}") { id } }`, ['archiveRecord'], { token: 'minted' }),
@@ -124,36 +174,71 @@ const PROBES: Record<string, ProbeSet | ((s: Subject) => ProbeSet)> = {
   'records RecordConnection.nodes': page('records', 'nodes'),
   'records RecordConnection.pageInfo': page('records', 'pageInfo'),
   'records User.id': both(q('{ me { records(first: 1) { nodes { owner { id } } } } }', ['me', 'records', 'nodes', '*', 'owner', 'id'])),
-  'records User.records': (s) => both(q(`{ user(id: "${otherUser(s).id}") { id records(first: 1) { nodes { id } } } }`, ['user', 'records'])),
+  'records User.records': (s) =>
+    both(q(`{ user(id: "${otherUser(s).id}") { id records(first: 1) { nodes { id } } } }`, ['user', 'records'])),
   'complaints Query.complaint': (s) => both(q(`{ complaint(id: "${ownComplaint(s)}") { id } }`, ['complaint'])),
   'complaints Query.complaints': both(q('{ complaints(first: 2) { nodes { id } } }', ['complaints'])),
-  'complaints Mutation.fileComplaint': m('mutation { fileComplaint(input: { subject: "probe", description: "probe" }) { id } }', ['fileComplaint']),
-  'complaints Mutation.assignComplaint': m(`mutation { assignComplaint(id: "${RANDOM_ID}", assigneeId: "${RANDOM_ID}") { id } }`, ['assignComplaint']),
-  'complaints Mutation.updateComplaintStatus': m(`mutation { updateComplaintStatus(id: "${RANDOM_ID}", status: CLOSED) { id } }`, ['updateComplaintStatus']),
+  'complaints Mutation.fileComplaint': m('mutation { fileComplaint(input: { subject: "probe", description: "probe" }) { id } }', [
+    'fileComplaint',
+  ]),
+  'complaints Mutation.assignComplaint': m(`mutation { assignComplaint(id: "${RANDOM_ID}", assigneeId: "${RANDOM_ID}") { id } }`, [
+    'assignComplaint',
+  ]),
+  'complaints Mutation.updateComplaintStatus': m(`mutation { updateComplaintStatus(id: "${RANDOM_ID}", status: CLOSED) { id } }`, [
+    'updateComplaintStatus',
+  ]),
   'complaints Mutation.addComplaintComment': (s) => ({
-    own: q(`mutation { addComplaintComment(id: "${ownComplaint(s)}", body: "probe") { id } }`, ['addComplaintComment'], { token: 'minted' }),
-    other: q(`mutation { addComplaintComment(id: "${othersComplaint(s)}", body: "probe") { id } }`, ['addComplaintComment'], { token: 'minted', notFoundDenies: true }),
+    own: q(`mutation { addComplaintComment(id: "${ownComplaint(s)}", body: "probe") { id } }`, ['addComplaintComment'], {
+      token: 'minted',
+    }),
+    other: q(`mutation { addComplaintComment(id: "${othersComplaint(s)}", body: "probe") { id } }`, ['addComplaintComment'], {
+      token: 'minted',
+      notFoundDenies: true,
+    }),
   }),
   'complaints ComplaintConnection.nodes': page('complaints', 'nodes'),
   'complaints ComplaintConnection.pageInfo': page('complaints', 'pageInfo'),
   'complaints PageInfo.hasNextPage': page('complaints', 'hasNextPage'),
   'complaints PageInfo.endCursor': page('complaints', 'endCursor'),
-  'complaints Record.id': (s) => both(q(`{ complaint(id: "${demoId(s.tenant, 2, 1)}") { relatedRecord { id } } }`, ['complaint', 'relatedRecord', 'id'])),
+  'complaints Record.id': (s) =>
+    both(q(`{ complaint(id: "${demoId(s.tenant, 2, 1)}") { relatedRecord { id } } }`, ['complaint', 'relatedRecord', 'id'])),
   'complaints User.id': (s) => both(q(`{ complaint(id: "${ownComplaint(s)}") { filedBy { id } } }`, ['complaint', 'filedBy', 'id'])),
   'complaints User.complaints': (s) => ({
     own: q('{ me { id complaints(first: 1) { nodes { id } } } }', ['me', 'complaints']),
     other: q(`{ user(id: "${otherUser(s).id}") { id complaints(first: 1) { nodes { id } } } }`, ['user', 'complaints']),
   }),
 };
-for (const field of ['userId', 'tenantId', 'roles', 'permissions', 'sessionId', 'sessionExpiresAt', 'issuer', 'authenticationMethods', 'user']) {
+for (const field of [
+  'userId',
+  'tenantId',
+  'roles',
+  'permissions',
+  'sessionId',
+  'sessionExpiresAt',
+  'issuer',
+  'authenticationMethods',
+  'user',
+]) {
   PROBES[`auth Viewer.${field}`] = viewerField(field);
 }
-for (const field of ['id', 'event', 'outcome', 'reason', 'user', 'sessionId', 'clientAddress', 'occurredAt']) PROBES[`auth AuditEvent.${field}`] = auditField(field);
+for (const field of ['id', 'event', 'outcome', 'reason', 'user', 'sessionId', 'clientAddress', 'occurredAt'])
+  PROBES[`auth AuditEvent.${field}`] = auditField(field);
 for (const field of ['accessToken', 'refreshToken', 'expiresIn', 'tokenType', 'sessionExpiresAt']) {
   PROBES[`auth AuthSession.${field}`] = (s) => both(q(LOGIN(s, `... on AuthSession { ${field} }`), ['login', field]));
 }
-for (const field of ['title', 'body', 'classification', 'owner', 'createdAt', 'updatedAt', 'archivedAt']) PROBES[`records Record.${field}`] = recordField(field);
-for (const field of ['subject', 'description', 'status', 'filedBy', 'assignee', 'relatedRecord', 'internalNotes', 'comments', 'createdAt']) {
+for (const field of ['title', 'body', 'classification', 'owner', 'createdAt', 'updatedAt', 'archivedAt'])
+  PROBES[`records Record.${field}`] = recordField(field);
+for (const field of [
+  'subject',
+  'description',
+  'status',
+  'filedBy',
+  'assignee',
+  'relatedRecord',
+  'internalNotes',
+  'comments',
+  'createdAt',
+]) {
   PROBES[`complaints Complaint.${field}`] = complaintField(field);
 }
 PROBES['records Record.id'] = (s) => both(q(`{ record(id: "${othersPublicRecord(s)}") { id } }`, ['record', 'id']));
@@ -168,7 +253,8 @@ const FINAL_PROBES: Record<string, ProbeSet> = {
 };
 
 const DENIALS = new Set(['FORBIDDEN', 'STEP_UP_REQUIRED']);
-const matches = (pattern: string[], path: ReadonlyArray<string | number>) => path.every((step, i) => i < pattern.length && (pattern[i] === '*' || pattern[i] === String(step)));
+const matches = (pattern: string[], path: ReadonlyArray<string | number>) =>
+  path.every((step, i) => i < pattern.length && (pattern[i] === '*' || pattern[i] === String(step)));
 
 function valueAt(data: unknown, path: string[]): unknown {
   let values: unknown[] = [data];
@@ -191,12 +277,16 @@ function refusalOf(result: GraphQLResult, probe: Probe, who: Who): 'field' | 'ab
   let found: 'field' | 'above' | 'none' = 'none';
   for (const error of result.body.errors ?? []) {
     const code = error.extensions?.code;
-    const isDenial = DENIALS.has(code) || (code === 'UNAUTHENTICATED' && error.extensions?.reason === 'login_required') || (probe.notFoundDenies && code === 'NOT_FOUND');
+    const isDenial =
+      DENIALS.has(code) ||
+      (code === 'UNAUTHENTICATED' && error.extensions?.reason === 'login_required') ||
+      (probe.notFoundDenies && code === 'NOT_FOUND');
     if (!isDenial || !error.path || !matches(probe.path, error.path)) continue;
     if (error.path.length === probe.path.length) return 'field';
     found = 'above';
   }
-  if (found === 'none' && who === 'ANONYMOUS' && valueAt(result.body.data, probe.path.slice(0, -1)) === undefined && probe.path.length > 1) return 'above';
+  if (found === 'none' && who === 'ANONYMOUS' && valueAt(result.body.data, probe.path.slice(0, -1)) === undefined && probe.path.length > 1)
+    return 'above';
   return found;
 }
 
@@ -224,7 +314,8 @@ const mintedToken = (s: Subject) =>
 beforeAll(async () => {
   stack = await startStack({ authEnv: { LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '10000', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000' } });
   for (const tenant of [acme, globex]) {
-    for (const role of ROLES) sessionTokens.set(`${tenant.slug}:${role}`, await stack.login(`${ROLE_KEY[role]}@${tenant.slug}.example`, tenant.slug));
+    for (const role of ROLES)
+      sessionTokens.set(`${tenant.slug}:${role}`, await stack.login(`${ROLE_KEY[role]}@${tenant.slug}.example`, tenant.slug));
   }
 }, 120_000);
 afterAll(async () => {
@@ -252,7 +343,12 @@ async function runProbes(probes: Record<string, ProbeSet | ((s: Subject) => Prob
         for (const kind of ['own', 'other'] as const) {
           const probe = set[kind];
           if (!probe) continue;
-          const token = who === 'ANONYMOUS' ? undefined : probe.token === 'minted' ? await mintedToken(subject) : sessionTokens.get(`${tenant.slug}:${who}`);
+          const token =
+            who === 'ANONYMOUS'
+              ? undefined
+              : probe.token === 'minted'
+                ? await mintedToken(subject)
+                : sessionTokens.get(`${tenant.slug}:${who}`);
           const result = await stack.gql(probe.query, { token });
           const refusal = refusalOf(result, probe, who);
           checked += 1;

@@ -22,10 +22,24 @@ function controllableBus() {
 describe('the gateway revocation guard', () => {
   it('refuses revoked sessions and tokens issued before a tenant-wide revocation, and nothing else', async () => {
     const bus = createMemoryRevocationBus();
-    const guard = createRevocationGuard({ bus, retentionMs: 60_000, whenBusDown: 'accept', busDownGraceMs: 0, metrics: createGatewayMetrics(), log });
+    const guard = createRevocationGuard({
+      bus,
+      retentionMs: 60_000,
+      whenBusDown: 'accept',
+      busDownGraceMs: 0,
+      metrics: createGatewayMetrics(),
+      log,
+    });
     guard.start();
     const now = Date.now();
-    const sessions: RevocationEvent = { kind: 'sessions', tenantId: 't1', sessionIds: ['s1'], reason: 'logout', at: now, forgetAt: now + 60_000 };
+    const sessions: RevocationEvent = {
+      kind: 'sessions',
+      tenantId: 't1',
+      sessionIds: ['s1'],
+      reason: 'logout',
+      at: now,
+      forgetAt: now + 60_000,
+    };
     await bus.publish(sessions);
     expect(guard.check(token)).toBe('revoked');
     expect(guard.check({ ...token, sessionId: 's2' })).toBe('ok');
@@ -39,7 +53,15 @@ describe('the gateway revocation guard', () => {
     let now = 1_000_000;
     for (const whenBusDown of ['refuse', 'accept'] as const) {
       const { bus, setState } = controllableBus();
-      const guard = createRevocationGuard({ bus, retentionMs: 60_000, whenBusDown, busDownGraceMs: 5000, metrics: createGatewayMetrics(), log, now: () => now });
+      const guard = createRevocationGuard({
+        bus,
+        retentionMs: 60_000,
+        whenBusDown,
+        busDownGraceMs: 5000,
+        metrics: createGatewayMetrics(),
+        log,
+        now: () => now,
+      });
       guard.start();
       setState('live');
       expect(guard.check(token)).toBe('ok');
@@ -54,11 +76,24 @@ describe('the gateway revocation guard', () => {
   });
 
   it('applies what the auth subgraph announces with a logout, and ignores anything malformed', () => {
-    const guard = createRevocationGuard({ bus: createMemoryRevocationBus(), retentionMs: 60_000, whenBusDown: 'accept', busDownGraceMs: 0, metrics: createGatewayMetrics(), log });
+    const guard = createRevocationGuard({
+      bus: createMemoryRevocationBus(),
+      retentionMs: 60_000,
+      whenBusDown: 'accept',
+      busDownGraceMs: 0,
+      metrics: createGatewayMetrics(),
+      log,
+    });
     guard.applyAnnounced('not json');
-    guard.applyAnnounced(JSON.stringify([{ kind: 'sessions', tenantId: 't1', sessionIds: [42], reason: 'x', at: 1, forgetAt: Date.now() + 1000 }]));
+    guard.applyAnnounced(
+      JSON.stringify([{ kind: 'sessions', tenantId: 't1', sessionIds: [42], reason: 'x', at: 1, forgetAt: Date.now() + 1000 }]),
+    );
     expect(guard.check(token)).toBe('ok');
-    guard.applyAnnounced(JSON.stringify([{ kind: 'sessions', tenantId: 't1', sessionIds: ['s1'], reason: 'logout', at: Date.now(), forgetAt: Date.now() + 1000 }]));
+    guard.applyAnnounced(
+      JSON.stringify([
+        { kind: 'sessions', tenantId: 't1', sessionIds: ['s1'], reason: 'logout', at: Date.now(), forgetAt: Date.now() + 1000 },
+      ]),
+    );
     expect(guard.check(token)).toBe('revoked');
   });
 });

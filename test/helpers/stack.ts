@@ -141,6 +141,8 @@ async function deleteRedisKeys(url: string, prefix: string) {
 
 export interface StackOptions {
   gatewayEnv?: Record<string, string>;
+  /** Variables for every subgraph (auth included). */
+  subgraphEnv?: Record<string, string>;
   authEnv?: Record<string, string>;
   /** Default false (silent); a stream receives every service's JSON log lines. */
   logger?: false | { level: string; stream: NodeJS.WritableStream };
@@ -200,8 +202,9 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     LOG_LEVEL: 'silent',
   };
   if (redisPrefix) Object.assign(baseEnv, { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: redisPrefix });
+  const subgraphEnv = { ...baseEnv, ...options.subgraphEnv };
   const authConfig = loadAuthConfig({
-    ...baseEnv,
+    ...subgraphEnv,
     TOKEN_ISSUER: issuer,
     TOKEN_AUDIENCE: audience,
     AUTH_KEY_ENCRYPTION_KEY: encryptionKey,
@@ -215,7 +218,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   for (const name of SUBGRAPH_NAMES) {
     const { module, load } = MODULES[name];
     const calls: RecordedCall[] = [];
-    const running = await serveSubgraph(module, name === 'auth' ? authConfig : load(baseEnv), {
+    const running = await serveSubgraph(module, name === 'auth' ? authConfig : load(subgraphEnv), {
       pool: db.pool,
       shared: { revocationBus },
       contextKey: deriveContextKey(contextSecret, name),

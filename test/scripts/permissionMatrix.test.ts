@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'graphql';
-import { buildPermissionMatrix, renderPermissionMatrix, SUBGRAPHS, withMatrix } from '../../scripts/permissionMatrix';
+import { allow } from '../../auth';
+import {
+  buildPermissionMatrix,
+  diffMatrix,
+  matrixSection,
+  renderPermissionMatrix,
+  SUBGRAPHS,
+  withMatrix,
+} from '../../scripts/permissionMatrix';
 
 describe('the permission matrix', () => {
   it('has a rule for every field of every subgraph', () => {
@@ -23,6 +31,21 @@ describe('the permission matrix', () => {
     );
     const { missing } = buildPermissionMatrix([{ ...records, typeDefs }]);
     expect(missing).toEqual(['records: Record.secretScore']);
+  });
+
+  it('shows a change that widens access as a readable diff against the committed matrix', () => {
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    const complaints = SUBGRAPHS.find((subgraph) => subgraph.name === 'complaints')!;
+    const widened = {
+      ...complaints,
+      permissions: { ...complaints.permissions, Complaint: { ...complaints.permissions.Complaint, internalNotes: allow } },
+    };
+    const { rows } = buildPermissionMatrix(SUBGRAPHS.map((subgraph) => (subgraph.name === 'complaints' ? widened : subgraph)));
+    expect(diffMatrix(matrixSection(readme), renderPermissionMatrix(rows))).toEqual([
+      'complaints:',
+      '  - | `Complaint.internalNotes` | — | — | ✓ | ✓ | ✓ |',
+      '  + | `Complaint.internalNotes` | ✓ | ✓ | ✓ | ✓ | ✓ |',
+    ]);
   });
 
   it('shows what each role gets, e.g. email only for its owner and staff', () => {

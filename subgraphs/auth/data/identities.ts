@@ -69,7 +69,10 @@ export async function insertInvitedCredential(
   return rowCount === 1;
 }
 
-export async function insertInvitation(tx: Tx, values: { hash: Buffer; tenantId: string; userId: string; createdBy: string; expiresAt: Date }): Promise<void> {
+export async function insertInvitation(
+  tx: Tx,
+  values: { hash: Buffer; tenantId: string; userId: string; createdBy: string; expiresAt: Date },
+): Promise<void> {
   await tx.query('INSERT INTO auth.invitations (token_hash, tenant_id, user_id, created_by, expires_at) VALUES ($1, $2, $3, $4, $5)', [
     values.hash,
     values.tenantId,
@@ -80,7 +83,12 @@ export async function insertInvitation(tx: Tx, values: { hash: Buffer; tenantId:
 }
 
 /** Spends an invitation (single use) and sets the password; answers the user's roles, or null. */
-export async function acceptInvitation(tx: Tx, tenantId: string, hash: Buffer, passwordHash: string): Promise<{ userId: string; roles: string[] } | null> {
+export async function acceptInvitation(
+  tx: Tx,
+  tenantId: string,
+  hash: Buffer,
+  passwordHash: string,
+): Promise<{ userId: string; roles: string[] } | null> {
   const { rows } = await tx.query<{ user_id: string }>(
     `UPDATE auth.invitations SET accepted_at = now()
       WHERE tenant_id = $1 AND token_hash = $2 AND accepted_at IS NULL AND expires_at > now() RETURNING user_id`,

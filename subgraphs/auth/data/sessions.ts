@@ -106,7 +106,13 @@ export async function enqueueRevocation(tx: Tx, event: RevocationEvent): Promise
 }
 
 /** Records a second factor proved within a session (step-up): later refreshes carry it too. */
-export async function markSecondFactor(tx: Tx, tenantId: string, sessionId: string, amr: string[], authTime: Date): Promise<SessionRow | null> {
+export async function markSecondFactor(
+  tx: Tx,
+  tenantId: string,
+  sessionId: string,
+  amr: string[],
+  authTime: Date,
+): Promise<SessionRow | null> {
   const { rows } = await tx.query<SessionRow>(
     `UPDATE auth.sessions SET amr = $3, auth_time = $4 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING ${SESSION_COLUMNS}`,
     [tenantId, sessionId, amr, authTime],

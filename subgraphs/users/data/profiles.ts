@@ -40,7 +40,10 @@ export async function findTenant(tx: Tx, tenantId: string): Promise<TenantRow | 
 }
 
 /** Creates a profile; null when the email is already taken in the tenant. */
-export async function insertProfile(tx: Tx, values: { id: string; tenantId: string; email: string; displayName: string }): Promise<ProfileRow | null> {
+export async function insertProfile(
+  tx: Tx,
+  values: { id: string; tenantId: string; email: string; displayName: string },
+): Promise<ProfileRow | null> {
   const { rows } = await tx.query<ProfileRow>(
     `INSERT INTO users.profiles (id, tenant_id, email, display_name) VALUES ($1, $2, $3, $4)
      ON CONFLICT DO NOTHING RETURNING id, tenant_id, email, display_name, created_at`,
