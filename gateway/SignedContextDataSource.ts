@@ -10,6 +10,8 @@ export interface GatewayContext {
   clientAddress: string;
   /** The client's refresh cookie (`name=value`), forwarded to the auth subgraph only. */
   refreshCookie?: string;
+  /** Filled while the request runs, read when it ends (an object created with the context): the operation's name. */
+  stats?: { operation?: string };
   /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
   setCookies?: string[];
 }
@@ -46,6 +48,10 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       log: DataSourceLogger;
       /** Set for the auth subgraph only. */
       auth?: AuthSubgraphHooks;
+      /** This subgraph's timeout, when it has its own (SUBGRAPH_<NAME>_TIMEOUT_MS). */
+      timeoutMs?: number;
+      /** Reports each call's outcome and duration (metrics). */
+      observe?: (outcome: 'ok' | 'graphql_errors' | 'unavailable' | 'refused' | 'error', seconds: number) => void;
     },
   ) {
     this.url = new URL(options.url);
@@ -76,10 +82,15 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     };
     const { auth } = this.options;
     if (auth && options.context.refreshCookie) headers.cookie = options.context.refreshCookie;
+    const startedAt = performance.now();
+    const observe = (outcome: Parameters<NonNullable<typeof this.options.observe>>[0]) =>
+      this.options.observe?.(outcome, (performance.now() - startedAt) / 1000);
     let response;
     try {
-      response = await this.options.client.post(this.url, headers, body);
+      // Never retried: a mutation must not run twice, and a query's caller decides whether to ask again.
+      response = await this.options.client.post(this.url, headers, body, this.options.timeoutMs);
     } catch (error) {
+      observe('unavailable');
       this.options.log.warn({ subgraph: this.options.name, err: error }, 'subgraph unreachable');
       throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', {
         reason: 'subgraph_unavailable',
@@ -93,11 +104,16 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     }
     if (response.status === 401) {
       // The subgraph refused our signature: a key or clock problem on our side, not the client's.
+      observe('refused');
       this.options.log.error({ subgraph: this.options.name, status: 401 }, 'subgraph refused the gateway context');
       throw gatehouseError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
     }
     if (auth) this.takeFromAuth(auth, response.headers, options.context);
-    if (isGraphQLResponse(parsed) && response.status < 500) return parsed;
+    if (isGraphQLResponse(parsed) && response.status < 500) {
+      observe(parsed.errors?.length ? 'graphql_errors' : 'ok');
+      return parsed;
+    }
+    observe('error');
     this.options.log.warn({ subgraph: this.options.name, status: response.status }, 'subgraph answered without a GraphQL response');
     throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', { reason: 'subgraph_error' });
   }

@@ -38,6 +38,7 @@ const trustedIssuersSchema = z
   .pipe(z.array(externalIssuerSchema));
 
 const SUBGRAPH_URL_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
+const SUBGRAPH_TIMEOUT_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_TIMEOUT_MS$/;
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -74,6 +75,16 @@ const schema = z.object({
   REVOCATION_BUS_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   AUTH_SUBGRAPH_NAME: z.string().min(1).default('auth'),
   TRUSTED_ISSUERS: trustedIssuersSchema.optional(),
+  RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_PER_TENANT: z.coerce.number().int().min(0).default(6000),
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).default(1200),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  MAX_DEPTH: z.coerce.number().int().min(1).default(12),
+  MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+  MAX_TOKENS: z.coerce.number().int().min(10).default(2000),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).default(30),
+  MAX_COST: z.coerce.number().int().min(1).default(10_000),
+  CORS_ORIGINS: z.string().optional(),
 });
 
 export class ConfigError extends Error {
@@ -92,7 +103,14 @@ export function loadConfig(env: Record<string, string | undefined>) {
   if (env.NODE_ENV === 'production' && !env.CONTEXT_SIGNING_SECRET) {
     problems.push('  - CONTEXT_SIGNING_SECRET: is required in production (npm run keys:context)');
   }
+  const subgraphTimeouts: Record<string, number> = {};
   for (const [key, value] of Object.entries(env)) {
+    const timeout = SUBGRAPH_TIMEOUT_VARIABLE.exec(key);
+    if (timeout && value !== undefined) {
+      if (!/^\d+$/.test(value) || Number(value) < 100) problems.push(`  - ${key}: must be a whole number of milliseconds, at least 100`);
+      else subgraphTimeouts[timeout[1].toLowerCase()] = Number(value);
+      continue;
+    }
     const match = SUBGRAPH_URL_VARIABLE.exec(key);
     if (!match || value === undefined) continue;
     if (!z.url({ protocol: /^https?$/ }).safeParse(value).success) problems.push(`  - ${key}: must be an http(s) URL`);
@@ -109,7 +127,18 @@ export function loadConfig(env: Record<string, string | undefined>) {
     isProduction,
     introspection: value.INTROSPECTION ?? !isProduction,
     subgraphUrls: Object.freeze(subgraphUrls),
+    subgraphTimeouts: Object.freeze(subgraphTimeouts),
     trustedIssuers: Object.freeze(value.TRUSTED_ISSUERS ?? []),
+    // Development allows Apollo's hosted Sandbox; production allows no other origin unless configured.
+    corsOrigins: Object.freeze(
+      value.CORS_ORIGINS !== undefined
+        ? value.CORS_ORIGINS.split(',')
+            .map((origin) => origin.trim())
+            .filter(Boolean)
+        : isProduction
+          ? []
+          : ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'],
+    ),
   });
 }
 export type GatewayConfig = ReturnType<typeof loadConfig>;

@@ -10,6 +10,8 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import cors from '@fastify/cors';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   CONTEXT_HEADER,
@@ -23,6 +25,7 @@ import {
 } from '../auth';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
+import { createRateLimits } from './createRateLimits';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
 import { createTokenVerifier } from './createTokenVerifier';
@@ -54,6 +57,20 @@ export interface CreateGatewayOptions {
   contextSecret?: string;
   /** An in-process bus shared with the auth subgraph (`npm start`); otherwise Redis (REDIS_URL) or none. */
   revocationBus?: RevocationBus;
+}
+
+/**
+ * The token limit refuses while the query is parsed, which Apollo Server answers with 500; it is the client's query,
+ * so it answers 400. Only 500s are looked at.
+ */
+function clientErrorStatus(response: { status?: number; body: { kind: string; string?: string } }): number | undefined {
+  if (response.status !== 500 || response.body.kind !== 'complete' || !response.body.string) return undefined;
+  try {
+    const errors = (JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: string } }> }).errors ?? [];
+    return errors.length && errors.every((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED') ? 400 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function refusalBody(code: string, message: string, reason: string) {
@@ -122,12 +139,33 @@ export async function createGateway(options: CreateGatewayOptions) {
         client,
         log,
         auth: name === config.AUTH_SUBGRAPH_NAME ? authHooks : undefined,
+        timeoutMs: config.subgraphTimeouts[name],
+        observe: (outcome, seconds) => metrics.subgraphCalls.observe({ subgraph: name, outcome }, seconds),
       }),
     logger: log,
   });
 
+  const rateLimits = createRateLimits({
+    perUser: config.RATE_LIMIT_PER_USER,
+    perTenant: config.RATE_LIMIT_PER_TENANT,
+    perAddress: config.RATE_LIMIT_PER_ADDRESS,
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+  });
+  // Query limits run as validation rules: an abusive operation is refused before any plan or subgraph call.
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.MAX_DEPTH, ignoreIntrospection: true },
+    maxAliases: { n: config.MAX_ALIASES },
+    maxTokens: { n: config.MAX_TOKENS },
+    maxDirectives: { n: config.MAX_DIRECTIVES },
+    costLimit: { maxCost: config.MAX_COST, ignoreIntrospection: true },
+    blockFieldSuggestion: { enabled: config.isProduction },
+  }).protect();
+
   const server = new ApolloServer<GatewayContext>({
     gateway,
+    validationRules: armor.validationRules,
     logger: log,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
@@ -140,6 +178,18 @@ export async function createGateway(options: CreateGatewayOptions) {
       return publicError;
     },
     plugins: [
+      ...armor.plugins,
+      {
+        // The operation's name, once the document is parsed (never the client's claim about it).
+        async requestDidStart() {
+          return {
+            async didResolveOperation(requestContext) {
+              const stats = requestContext.contextValue.stats;
+              if (stats) stats.operation = requestContext.operationName ?? undefined;
+            },
+          };
+        },
+      },
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
@@ -152,7 +202,23 @@ export async function createGateway(options: CreateGatewayOptions) {
   let started = false;
   let jwksRetry: NodeJS.Timeout | undefined;
 
+  // Operation names label the request metric; a client cannot grow the series without bound.
+  const operationNames = new Set<string>();
+  const operationLabel = (name: string | undefined) => {
+    if (!name) return 'anonymous';
+    if (operationNames.has(name) || operationNames.size < 200) return (operationNames.add(name), name);
+    return 'other';
+  };
+
   async function handleGraphQL(request: FastifyRequest, reply: FastifyReply) {
+    const startedAt = performance.now();
+    const stats: { operation?: string } = {};
+    reply.raw.once('finish', () =>
+      metrics.requests.observe(
+        { operation: operationLabel(stats.operation), status: String(reply.statusCode) },
+        (performance.now() - startedAt) / 1000,
+      ),
+    );
     const requestId = randomUUID();
     reply.header('x-request-id', requestId);
     const auth = await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
@@ -168,6 +234,24 @@ export async function createGateway(options: CreateGatewayOptions) {
         .send(refusalBody(code, message, auth.reason));
     }
     metrics.authOutcomes.inc({ outcome: auth.user ? 'ok' : 'anonymous' });
+    const limit = await rateLimits.consume({ user: auth.user?.id, tenant: auth.user?.tenantId, address: request.ip });
+    if (!limit.ok) {
+      metrics.rateLimited.inc({ scope: limit.scope });
+      return reply
+        .code(429)
+        .header('retry-after', String(limit.retryAfterSeconds))
+        .type('application/json')
+        .send(
+          JSON.stringify({
+            errors: [
+              {
+                message: 'Too many requests',
+                extensions: { code: 'RATE_LIMITED', reason: `${limit.scope}_limit`, retryAfterSeconds: limit.retryAfterSeconds },
+              },
+            ],
+          }),
+        );
+    }
 
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
@@ -188,12 +272,13 @@ export async function createGateway(options: CreateGatewayOptions) {
       clientAddress: request.ip,
       // Apollo Server shallow-copies the context: state the data sources fill must be shared objects made here.
       setCookies: [],
+      stats,
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
     };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
     if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
-    reply.code(response.status ?? 200);
+    reply.code(clientErrorStatus(response) ?? response.status ?? 200);
     log.debug(
       { requestId, status: response.status ?? 200, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null },
       'request executed',
@@ -202,6 +287,14 @@ export async function createGateway(options: CreateGatewayOptions) {
     return reply.send(Readable.from(response.body.asyncIterator));
   }
 
+  await app.register(cors, {
+    origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
+    credentials: true,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
   app.route({ method: ['GET', 'POST'], url: '/graphql', handler: handleGraphQL });
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) => {
@@ -257,10 +350,19 @@ export async function createGateway(options: CreateGatewayOptions) {
     /** Stops accepting, drains requests in flight, then releases everything. */
     async close(): Promise<void> {
       if (jwksRetry) clearTimeout(jwksRetry);
-      await app.close();
+      // Requests in flight finish; keep-alive connections are closed as they fall idle (Node only closes the
+      // connections idle at the start), and whatever is left after 10 s is cut.
+      const closing = app.close();
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => app.server.closeAllConnections(), 10_000);
+      await closing.finally(() => {
+        clearInterval(sweep);
+        clearTimeout(deadline);
+      });
       await server.stop();
       await client.close();
       await revocations.close();
+      rateLimits.close();
       await ownBus?.close();
       verifier.stop();
     },

@@ -24,14 +24,15 @@ export function createSubgraphClient(options: { timeoutMs: number; connectionsPe
     return pool;
   };
   return {
-    async post(url: URL, headers: Record<string, string>, body: string): Promise<SubgraphHttpResponse> {
+    /** POSTs `body`; `timeoutMs` (default the client's) bounds the wait for headers and for the body. */
+    async post(url: URL, headers: Record<string, string>, body: string, timeoutMs = options.timeoutMs): Promise<SubgraphHttpResponse> {
       const response = await poolFor(url.origin).request({
         path: url.pathname + url.search,
         method: 'POST',
         headers,
         body,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const contentType = response.headers['content-type'];
       return {

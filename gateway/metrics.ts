@@ -18,6 +18,26 @@ export function createGatewayMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'gatehouse_rate_limited_total',
+      help: 'Requests refused with 429, by limit',
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
+    subgraphCalls: new Histogram({
+      name: 'gatehouse_subgraph_request_duration_seconds',
+      help: 'Subgraph calls by subgraph and outcome (ok, graphql_errors, unavailable, refused, error)',
+      labelNames: ['subgraph', 'outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    requests: new Histogram({
+      name: 'gatehouse_request_duration_seconds',
+      help: 'GraphQL requests by operation name and HTTP status',
+      labelNames: ['operation', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
     jwksFetches: new Counter({
       name: 'gatehouse_jwks_fetches_total',
       help: 'JWKS fetches by result',

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { loadConfig as loadGatewayConfig } from '../gateway/config';
 import { createGateway } from '../gateway/createGateway';
-import { DEMO_PASSWORD, DEMO_TENANTS, openEmbeddedPool, openPool, serveSubgraph, type RunningSubgraph } from '../subgraphs/kit';
+import {
+  DEMO_PASSWORD,
+  DEMO_TENANTS,
+  closeGracefully,
+  openEmbeddedPool,
+  openPool,
+  serveSubgraph,
+  type RunningSubgraph,
+} from '../subgraphs/kit';
 import * as auth from '../subgraphs/auth/subgraph';
 import { loadConfig as loadAuthConfig } from '../subgraphs/auth/config';
 import * as users from '../subgraphs/users/subgraph';
@@ -79,7 +87,7 @@ ${tenants}
       if (closing) return;
       closing = true;
       await gateway.close();
-      for (const service of running.reverse()) await service.app.close();
+      for (const service of running.reverse()) await closeGracefully(service.app);
       await closePool();
     });
   }

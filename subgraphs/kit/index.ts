@@ -10,3 +10,4 @@ export * from './subgraphConfig';
 export * from './logging';
 export * from './resolverHelpers';
 export * from './serveSubgraph';
+export * from './closeGracefully';

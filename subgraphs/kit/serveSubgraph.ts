@@ -5,6 +5,7 @@ import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, loadOrCreateDevSecret, type 
 import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
 import { createDatabase, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
+import { closeGracefully } from './closeGracefully';
 import { migrate } from './migrate';
 import { startSubgraph } from './startSubgraph';
 import type { SubgraphConfig } from './subgraphConfig';
@@ -87,7 +88,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     url,
     db,
     async close() {
-      await app.close();
+      await closeGracefully(app);
       await closePool?.();
     },
   };

@@ -7,7 +7,7 @@ import { generate } from 'otplib';
 import { CONTEXT_HEADER, createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
 import { createGateway, type Gateway } from '../../gateway/createGateway';
-import { serveSubgraph, type RunningSubgraph, type SubgraphModule } from '../../subgraphs/kit';
+import { closeGracefully, serveSubgraph, type RunningSubgraph, type SubgraphModule } from '../../subgraphs/kit';
 import * as auth from '../../subgraphs/auth/subgraph';
 import { createKeyStore } from '../../subgraphs/auth/keyStore';
 import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
@@ -41,6 +41,8 @@ export interface Stack {
   subgraphs: Record<SubgraphName, RunningSubgraph & { calls: RecordedCall[] }>;
   /** How many times the auth service's JWKS was fetched. */
   jwksFetches(): number;
+  /** Milliseconds each subgraph waits before answering /graphql (to test timeouts and draining). */
+  delays: Partial<Record<SubgraphName, number>>;
   contextSecret: string;
   /** The auth service's current signing key, read from its key store (tests mint tokens with it). */
   signingKey: PublishedSigningKey;
@@ -215,6 +217,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
 
   const subgraphs = {} as Stack['subgraphs'];
   let jwksFetches = 0;
+  const delays: Stack['delays'] = {};
   for (const name of SUBGRAPH_NAMES) {
     const { module, load } = MODULES[name];
     const calls: RecordedCall[] = [];
@@ -225,7 +228,10 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
       logger: options.logger ?? false,
       beforeListen: (app) =>
         app.addHook('onRequest', async (request) => {
-          if (request.url.startsWith('/graphql')) calls.push({ headers: { ...request.headers }, body: undefined });
+          if (request.url.startsWith('/graphql')) {
+            calls.push({ headers: { ...request.headers }, body: undefined });
+            if (delays[name]) await new Promise((resolve) => setTimeout(resolve, delays[name]));
+          }
           if (request.url.startsWith('/.well-known/jwks.json')) jwksFetches += 1;
         }),
     });
@@ -314,6 +320,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     supergraphPath,
     workDir,
     jwksFetches: () => jwksFetches,
+    delays,
     totalCalls: () => SUBGRAPH_NAMES.reduce((sum, name) => sum + subgraphs[name].calls.length, 0),
     resetCalls: () => SUBGRAPH_NAMES.forEach((name) => (subgraphs[name].calls.length = 0)),
     gql: (query, gqlOptions = {}) => postGraphQL(gqlOptions.url ?? gatewayUrl, query, gqlOptions),
@@ -324,7 +331,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     async close() {
       for (const another of extraGateways) await another.close();
       await gateway.close();
-      for (const name of SUBGRAPH_NAMES) await subgraphs[name].app.close();
+      for (const name of SUBGRAPH_NAMES) await closeGracefully(subgraphs[name].app);
       await revocationBus?.close();
       if (redisPrefix) await deleteRedisKeys(process.env.REDIS_URL!, redisPrefix);
       await db.close();
