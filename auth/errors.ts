@@ -58,7 +58,9 @@ export function gatehouseError(code: ErrorCode, message: string, options: Gateho
 
 export const unauthenticated = (reason: string, message = 'Authentication required') =>
   gatehouseError(ErrorCode.UNAUTHENTICATED, message, { reason });
-export const forbidden = (reason = 'not_allowed', message = 'Not allowed') => gatehouseError(ErrorCode.FORBIDDEN, message, { reason });
+/** FORBIDDEN. `rule` names the refusing rule for the subgraph's metrics; it never leaves the service (toPublicError). */
+export const forbidden = (reason = 'not_allowed', message = 'Not allowed', rule?: string) =>
+  gatehouseError(ErrorCode.FORBIDDEN, message, { reason, ...(rule ? { extensions: { rule } } : {}) });
 export const badUserInput = (message: string, reason = 'invalid_input') => gatehouseError(ErrorCode.BAD_USER_INPUT, message, { reason });
 export const notFound = (message = 'Not found') => gatehouseError(ErrorCode.NOT_FOUND, message);
 export const internalError = () => gatehouseError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');

@@ -31,6 +31,6 @@ export function createPermissions(rules: RuleTree) {
     fallbackRule: deny, // graphql-shield's own default is allow
     allowExternalErrors: true,
     debug: false,
-    fallbackError: () => forbidden('no_rule'),
+    fallbackError: () => forbidden('no_rule', undefined, 'fallback-deny'),
   });
 }

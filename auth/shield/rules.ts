@@ -66,7 +66,7 @@ export function can(permission: Permission): ShieldRule {
   if (!permissionRule) {
     permissionRule = rule(`can:${permission}`, { cache: 'contextual' })((_parent, _args, ctx: RuleContext) => {
       if (!ctx.viewer) return unauthenticated('login_required');
-      return hasPermission(ctx.viewer.roles, permission) ? true : forbidden('missing_permission');
+      return hasPermission(ctx.viewer.roles, permission) ? true : forbidden('missing_permission', undefined, `can:${permission}`);
     });
     documentRule(permissionRule, (role) => (role && hasPermission([role], permission) ? 'yes' : 'no'));
     permissionRules.set(permission, permissionRule);
@@ -87,7 +87,7 @@ export function isOwnerOr<P>(name: string, ownerOf: (parent: P) => string | null
     if (!ctx.viewer) return unauthenticated('login_required');
     if (ownerOf(parent) === ctx.viewer.id) return true;
     if (permission && hasPermission(ctx.viewer.roles, permission)) return true;
-    return forbidden('not_owner');
+    return forbidden('not_owner', undefined, `owner:${name}`);
   });
   return documentRule(ownerRule, (role) => (!role ? 'no' : permission && hasPermission([role], permission) ? 'yes' : 'own'));
 }

@@ -12,6 +12,7 @@ import {
   type ForwardedContext,
 } from '../../auth';
 import type { Database } from './database';
+import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
 import { LOG_REDACT_PATHS } from './logging';
 
 /** Log level and, for tests, where the JSON lines go (default stdout). */
@@ -57,13 +58,15 @@ export interface SubgraphServerOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     verifiedContext?: VerifiedContext;
+    startedAt?: number;
     bodyHash?: string;
     gatehouseContext?: ForwardedContext;
   }
 }
 
-function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown, metrics?: SubgraphMetrics) {
   const reason = error instanceof ContextTokenError ? error.reason : 'context_malformed';
+  metrics?.contextRefusals.inc({ reason });
   request.log.warn({ reason }, 'refused a request without a valid gateway context');
   return reply.code(401).send(unauthenticatedBody(reason));
 }
@@ -81,6 +84,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   const { service, db } = options;
   const verifier = createContextVerifier({ key: options.contextKey, audience: service.name, now: options.now });
   const stepUpMaxAgeSeconds = options.stepUpMaxAgeSeconds ?? 900;
+  const metrics = createSubgraphMetrics(service.name);
   const app = Fastify({
     logger:
       options.logger === false
@@ -92,6 +96,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   });
 
   app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/health/ready', async (_request, reply) => {
     try {
       await db.ping();
@@ -113,10 +118,11 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
           .header('allow', 'POST')
           .send({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
       }
+      request.startedAt = performance.now();
       try {
         request.verifiedContext = verifier.verifyHeader(request.headers[CONTEXT_HEADER]);
       } catch (error) {
-        return refuse(request, reply, error);
+        return refuse(request, reply, error, metrics);
       }
     });
     const parseJson = graphqlScope.getDefaultJsonParser('error', 'error');
@@ -129,7 +135,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       try {
         request.gatehouseContext = verifier.checkBody(request.verifiedContext!, request.bodyHash ?? hashBody(''));
       } catch (error) {
-        return refuse(request, reply, error);
+        return refuse(request, reply, error, metrics);
       }
     });
 
@@ -153,6 +159,9 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       },
       errorFormatter: (execution, ctx) => {
         const errors = (execution.errors ?? []).map((error) => {
+          const extensions = (error as GraphQLError).extensions ?? {};
+          metrics.errors.inc({ code: String(extensions.code ?? 'INTERNAL_SERVER_ERROR') });
+          if (extensions.code === 'FORBIDDEN') metrics.denials.inc({ rule: String(extensions.rule ?? 'resolver'), reason: String(extensions.reason ?? '') });
           const { error: publicError, masked } = toPublicError(error as GraphQLError);
           if (masked) {
             const cause = (error as GraphQLError).originalError ?? error;
@@ -170,6 +179,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
     // One structured line per operation, tied to the gateway's request id; never variables or results.
     graphqlScope.graphql.addHook('onResolution', async (execution, context) => {
       const { forwarded, request } = context as unknown as SubgraphContext;
+      metrics.operations.observe({ outcome: execution.errors?.length ? 'errors' : 'ok' }, request.startedAt ? (performance.now() - request.startedAt) / 1000 : 0);
       request.log.debug(
         {
           requestId: forwarded.requestId,

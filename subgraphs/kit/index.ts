@@ -11,3 +11,4 @@ export * from './logging';
 export * from './resolverHelpers';
 export * from './serveSubgraph';
 export * from './closeGracefully';
+export * from './subgraphMetrics';

@@ -239,6 +239,10 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   }
 
   const gatewayEnv: Record<string, string> = {
+    // Request limits off: tests send far more than a client would from one address (limits have tests of their own).
+    RATE_LIMIT_PER_USER: '0',
+    RATE_LIMIT_PER_TENANT: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
     SUPERGRAPH_PATH: supergraphPath,
     SUPERGRAPH_POLL_MS: '100',
     TOKEN_ISSUER: issuer,
