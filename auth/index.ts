@@ -18,3 +18,4 @@ export * from './revocation/createRedisRevocationBus';
 export * from './revocation/createRevocationSet';
 export * from './crypto/createSecretBox';
 export * from './tokens/externalClaims';
+export * from './tracing/tracing';

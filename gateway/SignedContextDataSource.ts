@@ -1,6 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { CONTEXT_HEADER, ErrorCode, gatehouseError, type ContextSigner, type ContextUser } from '../auth';
+import type { Context as TraceContext } from '@opentelemetry/api';
+import { CONTEXT_HEADER, ErrorCode, gatehouseError, type ContextSigner, type ContextUser, type Tracing } from '../auth';
 import type { SubgraphClient } from './createSubgraphClient';
 
 /** The per-request state the gateway keeps for its subgraph calls. */
@@ -10,6 +11,8 @@ export interface GatewayContext {
   clientAddress: string;
   /** The client's refresh cookie (`name=value`), forwarded to the auth subgraph only. */
   refreshCookie?: string;
+  /** The request's trace context: each subgraph call is a child span of it. */
+  traceContext?: TraceContext;
   /** Filled while the request runs, read when it ends (an object created with the context): the operation's name. */
   stats?: { operation?: string };
   /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
@@ -48,6 +51,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       log: DataSourceLogger;
       /** Set for the auth subgraph only. */
       auth?: AuthSubgraphHooks;
+      tracing?: Tracing;
       /** This subgraph's timeout, when it has its own (SUBGRAPH_<NAME>_TIMEOUT_MS). */
       timeoutMs?: number;
       /** Reports each call's outcome and duration (metrics). */
@@ -83,8 +87,13 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     const { auth } = this.options;
     if (auth && options.context.refreshCookie) headers.cookie = options.context.refreshCookie;
     const startedAt = performance.now();
-    const observe = (outcome: Parameters<NonNullable<typeof this.options.observe>>[0]) =>
+    // W3C trace context: this call is a child span of the request's, its traceparent sent to the subgraph.
+    const span = this.options.tracing?.startClientSpan(`subgraph ${this.options.name}`, options.context.traceContext, headers);
+    const observe = (outcome: Parameters<NonNullable<typeof this.options.observe>>[0]) => {
       this.options.observe?.(outcome, (performance.now() - startedAt) / 1000);
+      span?.setAttribute('gatehouse.outcome', outcome);
+      span?.end();
+    };
     let response;
     try {
       // Never retried: a mutation must not run twice, and a query's caller decides whether to ask again.

@@ -85,6 +85,8 @@ const schema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(30),
   MAX_COST: z.coerce.number().int().min(1).default(10_000),
   CORS_ORIGINS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('gatehouse-gateway'),
 });
 
 export class ConfigError extends Error {

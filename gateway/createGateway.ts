@@ -19,6 +19,7 @@ import {
   createContextSigner,
   createMemoryRevocationBus,
   createRedisRevocationBus,
+  initTracing,
   loadOrCreateDevSecret,
   toPublicError,
   type RevocationBus,
@@ -100,6 +101,7 @@ export async function createGateway(options: CreateGatewayOptions) {
   });
   const log = app.log;
   const metrics = createGatewayMetrics();
+  const tracing = initTracing({ serviceName: config.OTEL_SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
 
   const verifier = createTokenVerifier(config, {
     onFetch: (result) => metrics.jwksFetches.inc({ result }),
@@ -140,6 +142,7 @@ export async function createGateway(options: CreateGatewayOptions) {
         log,
         auth: name === config.AUTH_SUBGRAPH_NAME ? authHooks : undefined,
         timeoutMs: config.subgraphTimeouts[name],
+        tracing,
         observe: (outcome, seconds) => metrics.subgraphCalls.observe({ subgraph: name, outcome }, seconds),
       }),
     logger: log,
@@ -213,18 +216,23 @@ export async function createGateway(options: CreateGatewayOptions) {
   async function handleGraphQL(request: FastifyRequest, reply: FastifyReply) {
     const startedAt = performance.now();
     const stats: { operation?: string } = {};
-    reply.raw.once('finish', () =>
+    const { span, context: traceContext } = tracing.startServerSpan('graphql', request.headers);
+    const traceId = span.spanContext().traceId;
+    reply.raw.once('finish', () => {
       metrics.requests.observe(
         { operation: operationLabel(stats.operation), status: String(reply.statusCode) },
         (performance.now() - startedAt) / 1000,
-      ),
-    );
+      );
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (stats.operation) span.setAttribute('graphql.operation.name', stats.operation);
+      span.end();
+    });
     const requestId = randomUUID();
     reply.header('x-request-id', requestId);
     const auth = await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
     if (!auth.ok) {
       metrics.authOutcomes.inc({ outcome: auth.reason });
-      log.info({ requestId, reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');
+      log.info({ requestId, traceId, reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');
       if (auth.wwwAuthenticate) reply.header('www-authenticate', auth.wwwAuthenticate);
       const code = auth.status === 503 ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
       const message = auth.status === 503 ? 'Token verification is temporarily unavailable' : 'Invalid or missing access token';
@@ -273,6 +281,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       // Apollo Server shallow-copies the context: state the data sources fill must be shared objects made here.
       setCookies: [],
       stats,
+      traceContext,
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
     };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });

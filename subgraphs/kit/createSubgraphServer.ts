@@ -6,6 +6,7 @@ import {
   ContextTokenError,
   createContextVerifier,
   hashBody,
+  initTracing,
   toPublicError,
   type VerifiedContext,
   type ContextUser,
@@ -50,6 +51,8 @@ export interface SubgraphServerOptions {
   contextKey: string | Buffer;
   logger?: boolean | LoggerOptions;
   bodyLimitBytes?: number;
+  /** OTLP/HTTP traces endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); spans are made and propagated regardless. */
+  otlpEndpoint?: string;
   /** STEP_UP_MAX_AGE_SECONDS; default 900. */
   stepUpMaxAgeSeconds?: number;
   now?: () => number;
@@ -59,6 +62,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     verifiedContext?: VerifiedContext;
     startedAt?: number;
+    traceId?: string;
     bodyHash?: string;
     gatehouseContext?: ForwardedContext;
   }
@@ -85,6 +89,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   const verifier = createContextVerifier({ key: options.contextKey, audience: service.name, now: options.now });
   const stepUpMaxAgeSeconds = options.stepUpMaxAgeSeconds ?? 900;
   const metrics = createSubgraphMetrics(service.name);
+  const tracing = initTracing({ serviceName: `gatehouse-${service.name}`, otlpEndpoint: options.otlpEndpoint });
   const app = Fastify({
     logger:
       options.logger === false
@@ -119,6 +124,13 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
           .send({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
       }
       request.startedAt = performance.now();
+      // A child of the gateway's call span (W3C traceparent); ends with the response.
+      const { span } = tracing.startServerSpan(`${service.name} operation`, request.headers);
+      request.traceId = span.spanContext().traceId;
+      reply.raw.once('finish', () => {
+        span.setAttribute('http.response.status_code', reply.statusCode);
+        span.end();
+      });
       try {
         request.verifiedContext = verifier.verifyHeader(request.headers[CONTEXT_HEADER]);
       } catch (error) {
@@ -161,7 +173,8 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
         const errors = (execution.errors ?? []).map((error) => {
           const extensions = (error as GraphQLError).extensions ?? {};
           metrics.errors.inc({ code: String(extensions.code ?? 'INTERNAL_SERVER_ERROR') });
-          if (extensions.code === 'FORBIDDEN') metrics.denials.inc({ rule: String(extensions.rule ?? 'resolver'), reason: String(extensions.reason ?? '') });
+          if (extensions.code === 'FORBIDDEN')
+            metrics.denials.inc({ rule: String(extensions.rule ?? 'resolver'), reason: String(extensions.reason ?? '') });
           const { error: publicError, masked } = toPublicError(error as GraphQLError);
           if (masked) {
             const cause = (error as GraphQLError).originalError ?? error;
@@ -179,10 +192,14 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
     // One structured line per operation, tied to the gateway's request id; never variables or results.
     graphqlScope.graphql.addHook('onResolution', async (execution, context) => {
       const { forwarded, request } = context as unknown as SubgraphContext;
-      metrics.operations.observe({ outcome: execution.errors?.length ? 'errors' : 'ok' }, request.startedAt ? (performance.now() - request.startedAt) / 1000 : 0);
+      metrics.operations.observe(
+        { outcome: execution.errors?.length ? 'errors' : 'ok' },
+        request.startedAt ? (performance.now() - request.startedAt) / 1000 : 0,
+      );
       request.log.debug(
         {
           requestId: forwarded.requestId,
+          traceId: request.traceId,
           userId: forwarded.user?.id ?? null,
           tenantId: forwarded.user?.tenantId ?? null,
           errors: (execution.errors ?? []).map((error) => error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),

@@ -10,6 +10,7 @@ export interface StartSubgraphOptions {
   host: string;
   logger?: boolean | LoggerOptions;
   stepUpMaxAgeSeconds?: number;
+  otlpEndpoint?: string;
   /** Called with the built server before it listens (tests add hooks here). */
   beforeListen?: (app: FastifyInstance) => void;
 }
@@ -22,6 +23,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<{ ap
     contextKey: options.contextKey,
     logger: options.logger,
     stepUpMaxAgeSeconds: options.stepUpMaxAgeSeconds,
+    otlpEndpoint: options.otlpEndpoint,
   });
   options.beforeListen?.(app);
   await app.listen({ port: options.port, host: options.host });

@@ -26,6 +26,7 @@ interface BaseSubgraphEnv {
   CONTEXT_KEY?: string;
   SEED_DEMO_DATA?: boolean;
   STEP_UP_MAX_AGE_SECONDS: number;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
 }
 
 /**
@@ -51,6 +52,7 @@ export function loadSubgraphConfig<Extra extends object = {}>(
     CONTEXT_KEY: base64urlSecret.optional(),
     SEED_DEMO_DATA: booleanString.optional(),
     STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
     ...extra,
   });
   const parsed = schema.safeParse(env);

@@ -14,7 +14,12 @@ export function createSubgraphMetrics(subgraph: string) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
-    errors: new Counter({ name: 'gatehouse_subgraph_errors_total', help: 'Errors answered, by code', labelNames: ['code'] as const, registers: [registry] }),
+    errors: new Counter({
+      name: 'gatehouse_subgraph_errors_total',
+      help: 'Errors answered, by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     denials: new Counter({
       name: 'gatehouse_authorization_denials_total',
       help: 'Fields refused by an authorization rule, by rule and reason',
