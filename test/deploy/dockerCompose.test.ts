@@ -33,8 +33,20 @@ const compose = parse(interpolate(raw, operatorEnv), { merge: true });
 const services = compose.services as Record<string, any>;
 
 describe('docker-compose.yml', () => {
-  it('names every service: Postgres, Redis, the four subgraphs and the gateway', () => {
-    expect(Object.keys(services).sort()).toEqual(['auth', 'complaints', 'gateway', 'postgres', 'records', 'redis', 'users']);
+  it('names every service: Postgres, Redis, the four subgraphs, two gateway instances and the load balancer in front', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'auth',
+      'complaints',
+      'gateway-1',
+      'gateway-2',
+      'lb',
+      'postgres',
+      'records',
+      'redis',
+      'users',
+    ]);
+    const nginx = readFileSync(join(root, services.lb.volumes[0].split(':')[0]), 'utf8');
+    expect(nginx).toMatch(/server gateway-1:4000;\s+server gateway-2:4000;/);
   });
 
   it('refuses to start without the secrets an operator must provide', () => {
@@ -48,33 +60,39 @@ describe('docker-compose.yml', () => {
       expect(config).toMatchObject({ isProduction: true, seedDemoData: false, PORT: Number(services[name].environment.PORT) });
       expect(config.DATABASE_URL).toMatch(/@postgres:5432\//);
     }
-    const gateway = loadGatewayConfig(services.gateway.environment);
-    expect(gateway.isProduction).toBe(true);
-    expect(gateway.introspection).toBe(false);
-    expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
-    for (const [name, url] of Object.entries(gateway.subgraphUrls)) {
-      expect(url).toBe(`http://${name}:${services[name].environment.PORT}/graphql`);
+    for (const instance of ['gateway-1', 'gateway-2']) {
+      const gateway = loadGatewayConfig(services[instance].environment);
+      expect(gateway).toMatchObject({ isProduction: true, introspection: false, TRUST_PROXY: true, REDIS_URL: 'redis://redis:6379' });
+      expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
+      for (const [name, url] of Object.entries(gateway.subgraphUrls)) {
+        expect(url).toBe(`http://${name}:${services[name].environment.PORT}/graphql`);
+      }
     }
   });
 
   it('runs each service from a file that exists, with a health check and its dependencies healthy first', () => {
-    for (const name of ['auth', 'users', 'records', 'complaints', 'gateway']) {
+    for (const name of ['auth', 'users', 'records', 'complaints', 'gateway-1', 'gateway-2']) {
       const service = services[name];
       expect(existsSync(join(root, service.command[1]))).toBe(true);
       expect(service.healthcheck.test.join(' ')).toContain('/health/ready');
       for (const dependency of Object.values(service.depends_on) as Array<{ condition: string }>)
         expect(dependency.condition).toBe('service_healthy');
     }
-    expect(Object.keys(services.gateway.depends_on).sort()).toEqual(['auth', 'complaints', 'records', 'redis', 'users']);
-    expect(services.auth.environment.REDIS_URL).toBe(services.gateway.environment.REDIS_URL);
+    expect(services.lb.healthcheck.test.join(' ')).toContain('/health/ready');
+    expect(Object.keys(services['gateway-1'].depends_on).sort()).toEqual(['auth', 'complaints', 'records', 'redis', 'users']);
+    expect(Object.keys(services.lb.depends_on).sort()).toEqual(['gateway-1', 'gateway-2']);
+    expect(services.auth.environment.REDIS_URL).toBe(services['gateway-1'].environment.REDIS_URL);
   });
 
-  it('publishes only the gateway; subgraphs, Postgres and Redis live on an internal network', () => {
+  it("publishes one port, the load balancer's; subgraphs, Postgres and Redis are reachable from the gateways only", () => {
     expect(compose.networks.backend.internal).toBe(true);
     for (const [name, service] of Object.entries(services)) {
-      if (name === 'gateway') {
-        expect(service.ports).toEqual(['4000:4000']);
-        expect(service.networks).toEqual(expect.arrayContaining(['frontend', 'backend']));
+      if (name === 'lb') {
+        expect(service.ports).toEqual(['4000:80']);
+        expect(service.networks).toEqual(['frontend']);
+      } else if (name.startsWith('gateway-')) {
+        expect(service.ports).toBeUndefined();
+        expect(service.networks).toEqual(['frontend', 'backend']);
       } else {
         expect(service.ports).toBeUndefined();
         expect(service.networks).toEqual(['backend']);

@@ -1,0 +1,79 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig as loadGatewayConfig } from '../../gateway/config';
+import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
+import { loadConfig as loadComplaintsConfig } from '../../subgraphs/complaints/config';
+import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
+import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+
+const root = resolve(__dirname, '../..');
+const documents = parseAllDocuments(readFileSync(join(root, 'deploy/k8s/gatehouse.yaml'), 'utf8')).map((doc) => doc.toJS());
+const byKind = (kind: string) => documents.filter((doc) => doc.kind === kind);
+const deployment = (name: string) => [...byKind('Deployment'), ...byKind('StatefulSet')].find((doc) => doc.metadata.name === name);
+const secret = Buffer.alloc(32, 5).toString('base64url');
+const SECRETS: Record<string, string> = {
+  CONTEXT_SIGNING_SECRET: secret,
+  AUTH_CONTEXT_KEY: secret,
+  USERS_CONTEXT_KEY: secret,
+  RECORDS_CONTEXT_KEY: secret,
+  COMPLAINTS_CONTEXT_KEY: secret,
+  AUTH_KEY_ENCRYPTION_KEY: secret,
+  DATABASE_URL: 'postgres://gatehouse:pw@postgres:5432/gatehouse',
+  POSTGRES_PASSWORD: 'pw',
+};
+/** The container's environment as Kubernetes would give it, secrets filled in. */
+const envOf = (name: string): Record<string, string> =>
+  Object.fromEntries(
+    deployment(name).spec.template.spec.containers[0].env.map((entry: any) => [
+      entry.name,
+      entry.value ?? SECRETS[entry.valueFrom.secretKeyRef.key],
+    ]),
+  );
+
+describe('the Kubernetes manifests', () => {
+  it('parse and run every service of docker-compose.yml, the gateway with replicas behind a Service', () => {
+    expect(documents.every((doc) => doc.apiVersion && doc.kind && doc.metadata?.name)).toBe(true);
+    for (const name of ['gateway', 'auth', 'users', 'records', 'complaints', 'redis', 'postgres']) expect(deployment(name)).toBeDefined();
+    expect(deployment('gateway').spec.replicas).toBeGreaterThanOrEqual(2);
+    const services = byKind('Service')
+      .map((doc) => doc.metadata.name)
+      .sort();
+    expect(services).toEqual(['auth', 'complaints', 'gateway', 'postgres', 'records', 'redis', 'users']);
+  });
+
+  it('probe readiness and liveness on every service', () => {
+    for (const name of ['gateway', 'auth', 'users', 'records', 'complaints']) {
+      const container = deployment(name).spec.template.spec.containers[0];
+      expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+      expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+      expect(existsSync(join(root, container.command[1]))).toBe(true);
+    }
+    for (const name of ['redis', 'postgres']) expect(deployment(name).spec.template.spec.containers[0].readinessProbe).toBeDefined();
+  });
+
+  it('give each service a configuration its own loadConfig accepts in production', () => {
+    const gateway = loadGatewayConfig(envOf('gateway'));
+    expect(gateway).toMatchObject({ isProduction: true, REDIS_URL: 'redis://redis:6379' });
+    expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
+    const loaders = { auth: loadAuthConfig, users: loadUsersConfig, records: loadRecordsConfig, complaints: loadComplaintsConfig };
+    for (const [name, load] of Object.entries(loaders)) {
+      const config = load(envOf(name));
+      expect(config).toMatchObject({ isProduction: true, seedDemoData: false });
+      expect(`http://${name}:${config.PORT}/graphql`).toBe(gateway.subgraphUrls[name]);
+    }
+  });
+
+  it('let only gateway pods reach the subgraphs, and only Gatehouse pods reach Postgres and Redis', () => {
+    const [subgraphs, data] = ['subgraphs-from-gateway-only', 'data-from-gatehouse-only'].map((name) =>
+      byKind('NetworkPolicy').find((doc) => doc.metadata.name === name),
+    );
+    expect(subgraphs.spec.podSelector.matchLabels).toEqual({ 'gatehouse/role': 'subgraph' });
+    expect(subgraphs.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'gatehouse/role': 'gateway' } } }] }]);
+    for (const name of ['auth', 'users', 'records', 'complaints'])
+      expect(deployment(name).spec.template.metadata.labels['gatehouse/role']).toBe('subgraph');
+    expect(deployment('gateway').spec.template.metadata.labels['gatehouse/role']).toBe('gateway');
+    expect(data.spec.podSelector.matchLabels).toEqual({ 'gatehouse/role': 'data' });
+    for (const name of ['redis', 'postgres']) expect(deployment(name).spec.template.metadata.labels['gatehouse/role']).toBe('data');
+  });
+});
