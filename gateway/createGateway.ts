@@ -22,6 +22,7 @@ import {
   initTracing,
   loadOrCreateDevSecret,
   toPublicError,
+  type ContextUser,
   type RevocationBus,
 } from '../auth';
 import { authenticateRequest } from './authenticateRequest';
@@ -58,6 +59,11 @@ export interface CreateGatewayOptions {
   contextSecret?: string;
   /** An in-process bus shared with the auth subgraph (`npm start`); otherwise Redis (REDIS_URL) or none. */
   revocationBus?: RevocationBus;
+  /**
+   * Benchmark only ("auth switched off"): skip token checks and sign this identity for every request. Deliberately
+   * not reachable from configuration.
+   */
+  staticIdentity?: ContextUser;
 }
 
 /**
@@ -229,7 +235,9 @@ export async function createGateway(options: CreateGatewayOptions) {
     });
     const requestId = randomUUID();
     reply.header('x-request-id', requestId);
-    const auth = await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
+    const auth = options.staticIdentity
+      ? ({ ok: true, user: options.staticIdentity, principal: null } as const)
+      : await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
     if (!auth.ok) {
       metrics.authOutcomes.inc({ outcome: auth.reason });
       log.info({ requestId, traceId, reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');

@@ -22,6 +22,8 @@ export interface Database {
   ping(): Promise<void>;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 // Connection-level failures: Postgres is down or restarting. They answer SERVICE_UNAVAILABLE, never a wrong answer.
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -59,8 +61,9 @@ export function createDatabase(pool: pg.Pool): Database {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
-      await client.query("SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)", [APP_ROLE, tenantId ?? '']);
+      // One round trip for BEGIN and both settings: the tenant id is a UUID (checked here), so it can be inlined.
+      if (tenantId !== null && !UUID.test(tenantId)) throw new TypeError('withTenant: the tenant id must be a UUID');
+      await client.query(`BEGIN; SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${tenantId ?? ''}', true)`);
       const result = await fn(client as Tx);
       await client.query('COMMIT');
       return result;

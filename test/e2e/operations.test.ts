@@ -92,6 +92,21 @@ describe('failure behaviour', () => {
     }
   });
 
+  it('never retries a mutation: a subgraph that times out received it exactly once', async () => {
+    const another = await stack.addGateway({ SUBGRAPH_RECORDS_TIMEOUT_MS: '200' });
+    // undici's timers are coarse (about half a second): the subgraph is far slower than the timeout.
+    stack.delays.records = 2500;
+    try {
+      stack.resetCalls();
+      const result = await postGraphQL(another.url, 'mutation { createRecord(input: { title: "once", body: "once" }) { id } }', { token });
+      expect(result.body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      await new Promise((resolve) => setTimeout(resolve, 2600));
+      expect(stack.subgraphs.records.calls).toHaveLength(1);
+    } finally {
+      stack.delays.records = 0;
+    }
+  });
+
   it('a database that is down answers SERVICE_UNAVAILABLE and readiness says not ready, never a wrong answer', async () => {
     // The users subgraph on a pool whose Postgres is gone (nothing listens on port 1).
     const deadPool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
@@ -193,6 +208,14 @@ describe('observability', () => {
     ]) {
       expect({ series, present: text.includes(series) }).toEqual({ series, present: true });
     }
+  });
+
+  it('each subgraph exposes /metrics, with authorization denials by rule', async () => {
+    await stack.gql('{ complaints { nodes { internalNotes } } }', { token });
+    const text = await (await fetch(stack.subgraphs.complaints.url.replace('/graphql', '/metrics'))).text();
+    expect(text).toMatch(/gatehouse_authorization_denials_total\{[^}]*rule="can:complaint:read:internal"[^}]*\} [1-9]/);
+    expect(text).toMatch(/gatehouse_subgraph_operation_duration_seconds_count\{[^}]*subgraph="complaints"/);
+    expect(text).toContain('gatehouse_context_refusals_total');
   });
 });
 

@@ -1,0 +1,68 @@
+/**
+ * Benchmark load generator, in its own process (pinned to its own core by bench/run.ts): autocannon against one URL.
+ * argv[2]: JSON { url, body, headers, tokensFile?, badKids?, seconds, warmupSeconds, connections }.
+ * Prints one JSON line: { requests, rps, p50, p99, non2xx, errors }.
+ */
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+interface LoadOptions {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  tokensFile?: string;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+}
+
+function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
+  const tokens = options.tokensFile ? readFileSync(options.tokensFile, 'utf8').split('\n').filter(Boolean) : [];
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: options.url,
+        method: 'POST',
+        body: options.body,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        connections: options.connections,
+        duration: seconds,
+        ...(tokens.length
+          ? {
+              requests: [
+                {
+                  setupRequest: (request: any) => {
+                    request.headers = { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` };
+                    return request;
+                  },
+                },
+              ],
+            }
+          : {}),
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+async function main() {
+  const options = JSON.parse(process.argv[2]) as LoadOptions;
+  if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
+  const result = await run(options, options.seconds);
+  console.log(
+    JSON.stringify({
+      requests: result.requests.total,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
+    }),
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,321 @@
+/**
+ * npm run bench: Gatehouse against the direct subgraph and stock Apollo Gateway, in one run, back to back.
+ * Servers run as separate processes pinned to core 0, the load generator (autocannon) to core 1 (taskset, when the
+ * machine has two cores). Prints a table and writes the raw figures to bench/results/<time>.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { CONTEXT_HEADER, createContextSigner } from '../auth';
+import { DEMO_TENANTS } from '../subgraphs/kit/demoTenants';
+
+const root = resolve(__dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 100_000);
+const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
+const children: ChildProcess[] = [];
+
+const QUERIES = {
+  one: { name: 'one subgraph', query: '{ me { displayName } }' },
+  hop: { name: '_entities hop', query: '{ me { displayName records(first: 5) { nodes { title } } } }' },
+} as const;
+
+function node(core: number, args: string[], env: NodeJS.ProcessEnv, capture = false): ChildProcess {
+  const command = [process.execPath, '--import', 'tsx', ...args];
+  const child = spawn(pin ? 'taskset' : command[0], pin ? ['-c', String(core), ...command] : command.slice(1), {
+    cwd: root,
+    env,
+    stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForFile(file: string, child: ChildProcess, seconds = 120): Promise<string> {
+  for (let i = 0; i < seconds * 10; i++) {
+    if (existsSync(file)) {
+      const text = await readFile(file, 'utf8');
+      if (text) return text;
+    }
+    if (child.exitCode !== null) throw new Error(`a server exited (${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${file}`);
+}
+
+/** CPU time (ms) a process has used so far, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function load(
+  options: Record<string, unknown>,
+): Promise<{ requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+  const child = node(
+    1,
+    ['bench/load.ts', JSON.stringify({ seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, headers: {}, ...options })],
+    process.env,
+    true,
+  );
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function post(url: string, query: string, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+async function main() {
+  const work = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  children.push(redis);
+  const secret = randomBytes(32).toString('base64url');
+  // With DATABASE_URL, a database of the run's own (dropped at the end); without, the embedded PGlite.
+  let databaseUrl: string | undefined;
+  let dropDatabase = async () => undefined as void;
+  if (process.env.DATABASE_URL) {
+    const pg = (await import('pg')).default;
+    const name = `gatehouse_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.href;
+    dropDatabase = async () => {
+      const cleanup = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    };
+  }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    DATA_DIR: work,
+    BENCH_CONTEXT_SECRET: secret,
+    CONTEXT_SIGNING_SECRET: secret,
+    AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '10000',
+    LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000',
+    LOG_LEVEL: 'warn',
+  };
+  console.log(`Starting the subgraphs and minting ${TOKENS} tokens…`);
+  const subgraphsFile = join(work, 'subgraphs.json');
+  const subgraphs = node(0, ['bench/servers/subgraphs.ts', subgraphsFile], { ...env, BENCH_TOKENS: String(TOKENS) });
+  const stack = JSON.parse(await waitForFile(subgraphsFile, subgraphs, 300)) as {
+    urls: Record<string, string>;
+    jwksUrl: string;
+    tokens: string;
+  };
+  const gatewayEnv: NodeJS.ProcessEnv = {
+    ...env,
+    PORT: '0',
+    NODE_ENV: 'production',
+    AUTH_JWKS_URL: stack.jwksUrl,
+    SUPERGRAPH_PATH: join(root, 'supergraph.graphql'),
+    RATE_LIMIT_PER_USER: '0',
+    RATE_LIMIT_PER_TENANT: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
+    ...Object.fromEntries(Object.entries(stack.urls).map(([name, url]) => [`SUBGRAPH_${name.toUpperCase()}_URL`, url])),
+  };
+  const gateways: Record<string, { url: string; pid: number }> = {};
+  for (const mode of ['stock', 'gatehouse-noauth', 'gatehouse', 'gatehouse-b']) {
+    const file = join(work, `${mode}.url`);
+    const child = node(0, ['bench/servers/gateway.ts', mode === 'gatehouse-b' ? 'gatehouse' : mode, file], gatewayEnv);
+    gateways[mode] = { url: await waitForFile(file, child), pid: child.pid! };
+  }
+
+  const login = await post(
+    gateways.gatehouse.url,
+    'mutation { login(input: { email: "member@acme.example", password: "gatehouse-demo", tenant: "acme" }) { ... on AuthSession { accessToken } } }',
+  );
+  const warmToken = login.body.data.login.accessToken as string;
+  const signer = createContextSigner({ masterSecret: secret, ttlSeconds: 60 });
+  const member = DEMO_TENANTS[0].users.member;
+
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [key, { name, query }] of Object.entries(QUERIES)) {
+    const body = JSON.stringify({ query });
+    const scenarios: Array<[string, string, Record<string, unknown>, number | undefined]> = [];
+    if (key === 'one') {
+      const context = signer.sign(
+        {
+          user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: 'bench' },
+          requestId: 'bench',
+          clientAddress: '',
+        },
+        'users',
+        body,
+      );
+      scenarios.push(['(a) users subgraph directly', stack.urls.users, { headers: { [CONTEXT_HEADER]: context } }, undefined]);
+    }
+    scenarios.push(
+      ['(b) stock Apollo Gateway, no auth', gateways.stock.url, {}, gateways.stock.pid],
+      ['(c) Gatehouse, auth off', gateways['gatehouse-noauth'].url, {}, gateways['gatehouse-noauth'].pid],
+      [
+        '(d) Gatehouse, full auth, one warm token',
+        gateways.gatehouse.url,
+        { headers: { authorization: `Bearer ${warmToken}` } },
+        gateways.gatehouse.pid,
+      ],
+      ['(e) Gatehouse, full auth, a new token per request', gateways.gatehouse.url, { tokensFile: stack.tokens }, gateways.gatehouse.pid],
+    );
+    for (const [label, url, options, pid] of scenarios) {
+      const before = pid ? cpuMs(pid) : 0;
+      const result = await load({ url, body, ...options });
+      const cpu = pid ? (cpuMs(pid) - before) / (result.requests + (WARMUP / SECONDS) * result.requests) : undefined;
+      rows.push({ query: name, scenario: label, ...result, gatewayCpuMsPerRequest: cpu });
+      console.log(
+        `${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`,
+      );
+    }
+  }
+  const gatewayRss = rssMb(gateways.gatehouse.pid);
+
+  // Revocation lag: log out through gateway A, poll gateway B until it refuses the token.
+  const lags: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const session = await post(
+      gateways.gatehouse.url,
+      'mutation { login(input: { email: "agent@acme.example", password: "gatehouse-demo", tenant: "acme" }) { ... on AuthSession { accessToken } } }',
+    );
+    const token = session.body.data.login.accessToken as string;
+    await post(gateways['gatehouse-b'].url, '{ me { id } }', token);
+    await post(gateways.gatehouse.url, 'mutation { logout }', token);
+    const start = performance.now();
+    while ((await post(gateways['gatehouse-b'].url, '{ viewer { userId } }', token)).status === 200 && performance.now() - start < 5000);
+    lags.push(performance.now() - start);
+  }
+
+  // A flood of unknown kids beside valid traffic: JWKS fetches, and the valid throughput against (d).
+  const metric = async (url: string, name: string) =>
+    Number(
+      new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(
+        await (await fetch(url.replace('/graphql', '/metrics'))).text(),
+      )?.[1] ?? 0,
+    );
+  const { SignJWT, generateKeyPair } = await import('jose');
+  const attacker = await generateKeyPair('ES256');
+  const now = Math.floor(Date.now() / 1000);
+  const floodTokens = await Promise.all(
+    Array.from({ length: 2000 }, (_, i) =>
+      new SignJWT({
+        iss: 'http://localhost:4001',
+        aud: 'gatehouse',
+        sub: member.id,
+        tenant_id: DEMO_TENANTS[0].id,
+        roles: ['MEMBER'],
+        sid: 's',
+        jti: `j${i}`,
+        iat: now,
+        exp: now + 600,
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: `flood-${i}-${randomBytes(4).toString('hex')}` })
+        .sign(attacker.privateKey),
+    ),
+  );
+  const floodFile = join(work, 'flood.tokens');
+  await writeFile(floodFile, floodTokens.join('\n'));
+  const fetchesBefore = await metric(gateways.gatehouse.url, 'gatehouse_jwks_fetches_total{result="ok"}');
+  const hopBody = JSON.stringify({ query: QUERIES.hop.query });
+  const [valid] = await Promise.all([
+    load({
+      url: gateways.gatehouse.url,
+      body: hopBody,
+      headers: { authorization: `Bearer ${warmToken}` },
+      connections: CONNECTIONS / 2,
+      warmupSeconds: 0,
+    }),
+    load({ url: gateways.gatehouse.url, body: hopBody, tokensFile: floodFile, connections: CONNECTIONS / 2, warmupSeconds: 0 }),
+  ]);
+  const jwksFetches = (await metric(gateways.gatehouse.url, 'gatehouse_jwks_fetches_total{result="ok"}')) - fetchesBefore;
+
+  const byScenario = (query: string, prefix: string) =>
+    rows.find((row) => row.query === query && String(row.scenario).startsWith(prefix)) as { rps: number };
+  const ratios = Object.values(QUERIES).map(({ name }) => {
+    const [a, b, c, d, e] = ['(a)', '(b)', '(c)', '(d)', '(e)'].map(
+      (p) => byScenario(name === QUERIES.hop.name && p === '(a)' ? QUERIES.one.name : name, p)?.rps ?? NaN,
+    );
+    return { query: name, 'c/a': c / a, 'd/a': d / a, 'c/b': c / b, 'd/b': d / b, 'e/b': e / b, 'd/c': d / c, 'e/d': e / d };
+  });
+  const summary = {
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      node: process.version,
+      pinned: pin,
+      database: databaseUrl ? 'postgres' : 'pglite',
+    },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, tokens: TOKENS },
+    rows,
+    ratios,
+    gatewayRssMbAfterDistinctTokens: gatewayRss,
+    revocationLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), samples: lags.length },
+    kidFlood: { jwksFetches, validRpsDuringFlood: valid.rps, validRpsHalfConnectionsNormal: undefined },
+  };
+  console.log('\nRatios (same run):');
+  for (const ratio of ratios) {
+    console.log(
+      `  ${ratio.query.padEnd(14)} ${Object.entries(ratio)
+        .slice(1)
+        .map(([k, v]) => `${k} ${(v as number).toFixed(2)}`)
+        .join('  ')}`,
+    );
+  }
+  console.log(
+    `Revocation lag across two gateways: p50 ${summary.revocationLagMs.p50.toFixed(1)} ms, p99 ${summary.revocationLagMs.p99.toFixed(1)} ms`,
+  );
+  console.log(`Unknown-kid flood: ${jwksFetches} JWKS fetch(es); valid traffic ${valid.rps.toFixed(0)} req/s on half the connections`);
+  console.log(`Gateway RSS after ${TOKENS} distinct tokens: ${gatewayRss.toFixed(0)} MB`);
+  await mkdir(join(root, 'bench/results'), { recursive: true });
+  const out = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(out, JSON.stringify(summary, null, 2));
+  console.log(`Raw results: ${out}`);
+  for (const child of children) child.kill('SIGKILL');
+  await dropDatabase();
+  await rm(work, { recursive: true, force: true });
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
