@@ -43,6 +43,8 @@ async function main() {
     });
     urls[module.name] = running.url;
   }
+  // A disabled account, for the login-timing comparison (unknown user / wrong password / disabled account).
+  await pool.query("UPDATE auth.credentials SET disabled_at = now() WHERE email = 'agent@globex.example'");
   const keys = createKeyStore({
     pool,
     secretBox: createSecretBox(env.AUTH_KEY_ENCRYPTION_KEY!),
