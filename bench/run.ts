@@ -224,16 +224,25 @@ async function main() {
 
   // Login refusals must not tell an unknown user from a wrong password or a disabled account, by answer or by time.
   const loginTimes: Record<string, number[]> = { unknownUser: [], wrongPassword: [], disabledAccount: [] };
-  const attempts = { unknownUser: ['nobody@acme.example', 'gatehouse-demo', 'acme'], wrongPassword: ['member@acme.example', 'not-the-password', 'acme'], disabledAccount: ['agent@globex.example', 'gatehouse-demo', 'globex'] };
+  const attempts = {
+    unknownUser: ['nobody@acme.example', 'gatehouse-demo', 'acme'],
+    wrongPassword: ['member@acme.example', 'not-the-password', 'acme'],
+    disabledAccount: ['agent@globex.example', 'gatehouse-demo', 'globex'],
+  };
   for (let i = 0; i < 30; i++) {
     for (const [kind, [email, password, tenant]] of Object.entries(attempts)) {
       const start = performance.now();
-      const refused = await post(gateways.gatehouse.url, `mutation { login(input: { email: "${email}", password: "${password}", tenant: "${tenant}" }) { __typename } }`);
+      const refused = await post(
+        gateways.gatehouse.url,
+        `mutation { login(input: { email: "${email}", password: "${password}", tenant: "${tenant}" }) { __typename } }`,
+      );
       if (refused.body.errors?.[0]?.extensions?.reason !== 'invalid_credentials') throw new Error(`unexpected login answer for ${kind}`);
       if (i >= 5) loginTimes[kind].push(performance.now() - start); // the first few warm up
     }
   }
-  const loginTiming = Object.fromEntries(Object.entries(loginTimes).map(([kind, times]) => [kind, { p50: percentile(times, 50), p90: percentile(times, 90) }]));
+  const loginTiming = Object.fromEntries(
+    Object.entries(loginTimes).map(([kind, times]) => [kind, { p50: percentile(times, 50), p90: percentile(times, 90) }]),
+  );
 
   // A flood of unknown kids beside valid traffic: JWKS fetches, and the valid throughput against (d).
   const metric = async (url: string, name: string) =>
@@ -311,7 +320,11 @@ async function main() {
         .join('  ')}`,
     );
   }
-  console.log(`Login refusals, median ms: ${Object.entries(loginTiming).map(([kind, t]) => `${kind} ${t.p50.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `Login refusals, median ms: ${Object.entries(loginTiming)
+      .map(([kind, t]) => `${kind} ${t.p50.toFixed(1)}`)
+      .join(', ')}`,
+  );
   console.log(
     `Revocation lag across two gateways: p50 ${summary.revocationLagMs.p50.toFixed(1)} ms, p99 ${summary.revocationLagMs.p99.toFixed(1)} ms`,
   );
