@@ -18,6 +18,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 100_000);
+/** Rounds of the whole scenario table; the figures reported are the medians (the machine is noisy). */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 const children: ChildProcess[] = [];
 
@@ -168,43 +170,44 @@ async function main() {
   const signer = createContextSigner({ masterSecret: secret, ttlSeconds: 60 });
   const member = DEMO_TENANTS[0].users.member;
 
-  const rows: Array<Record<string, unknown>> = [];
-  for (const [key, { name, query }] of Object.entries(QUERIES)) {
-    const body = JSON.stringify({ query });
-    const scenarios: Array<[string, string, Record<string, unknown>, number | undefined]> = [];
-    if (key === 'one') {
-      const context = signer.sign(
-        {
-          user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: 'bench' },
-          requestId: 'bench',
-          clientAddress: '',
-        },
-        'users',
-        body,
+  const rows: Array<Record<string, any>> = [];
+  for (let run = 1; run <= RUNS; run++)
+    for (const [key, { name, query }] of Object.entries(QUERIES)) {
+      const body = JSON.stringify({ query });
+      const scenarios: Array<[string, string, Record<string, unknown>, number | undefined]> = [];
+      if (key === 'one') {
+        const context = signer.sign(
+          {
+            user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: 'bench' },
+            requestId: 'bench',
+            clientAddress: '',
+          },
+          'users',
+          body,
+        );
+        scenarios.push(['(a) users subgraph directly', stack.urls.users, { headers: { [CONTEXT_HEADER]: context } }, undefined]);
+      }
+      scenarios.push(
+        ['(b) stock Apollo Gateway, no auth', gateways.stock.url, {}, gateways.stock.pid],
+        ['(c) Gatehouse, auth off', gateways['gatehouse-noauth'].url, {}, gateways['gatehouse-noauth'].pid],
+        [
+          '(d) Gatehouse, full auth, one warm token',
+          gateways.gatehouse.url,
+          { headers: { authorization: `Bearer ${warmToken}` } },
+          gateways.gatehouse.pid,
+        ],
+        ['(e) Gatehouse, full auth, a new token per request', gateways.gatehouse.url, { tokensFile: stack.tokens }, gateways.gatehouse.pid],
       );
-      scenarios.push(['(a) users subgraph directly', stack.urls.users, { headers: { [CONTEXT_HEADER]: context } }, undefined]);
+      for (const [label, url, options, pid] of scenarios) {
+        const before = pid ? cpuMs(pid) : 0;
+        const result = await load({ url, body, ...options });
+        const cpu = pid ? (cpuMs(pid) - before) / (result.requests + (WARMUP / SECONDS) * result.requests) : undefined;
+        rows.push({ run, query: name, scenario: label, ...result, gatewayCpuMsPerRequest: cpu });
+        console.log(
+          `run ${run}  ${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`,
+        );
+      }
     }
-    scenarios.push(
-      ['(b) stock Apollo Gateway, no auth', gateways.stock.url, {}, gateways.stock.pid],
-      ['(c) Gatehouse, auth off', gateways['gatehouse-noauth'].url, {}, gateways['gatehouse-noauth'].pid],
-      [
-        '(d) Gatehouse, full auth, one warm token',
-        gateways.gatehouse.url,
-        { headers: { authorization: `Bearer ${warmToken}` } },
-        gateways.gatehouse.pid,
-      ],
-      ['(e) Gatehouse, full auth, a new token per request', gateways.gatehouse.url, { tokensFile: stack.tokens }, gateways.gatehouse.pid],
-    );
-    for (const [label, url, options, pid] of scenarios) {
-      const before = pid ? cpuMs(pid) : 0;
-      const result = await load({ url, body, ...options });
-      const cpu = pid ? (cpuMs(pid) - before) / (result.requests + (WARMUP / SECONDS) * result.requests) : undefined;
-      rows.push({ query: name, scenario: label, ...result, gatewayCpuMsPerRequest: cpu });
-      console.log(
-        `${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`,
-      );
-    }
-  }
   const gatewayRss = rssMb(gateways.gatehouse.pid);
 
   // Revocation lag: log out through gateway A, poll gateway B until it refuses the token.
@@ -287,8 +290,31 @@ async function main() {
   ]);
   const jwksFetches = (await metric(gateways.gatehouse.url, 'gatehouse_jwks_fetches_total{result="ok"}')) - fetchesBefore;
 
+  // The median of the runs, per query and scenario.
+  const median = (values: number[]) => percentile(values, 50);
+  const medians = [...new Set(rows.map((row) => `${row.query}|${row.scenario}`))].map((key) => {
+    const [query, scenario] = key.split('|');
+    const runs = rows.filter((row) => row.query === query && row.scenario === scenario);
+    const cpu = runs.map((row) => row.gatewayCpuMsPerRequest).filter((value): value is number => value !== undefined);
+    return {
+      query,
+      scenario,
+      rps: median(runs.map((row) => row.rps)),
+      p50: median(runs.map((row) => row.p50)),
+      p99: median(runs.map((row) => row.p99)),
+      gatewayCpuMsPerRequest: cpu.length ? median(cpu) : undefined,
+      rpsOfEachRun: runs.map((row) => Math.round(row.rps)),
+    };
+  });
+  console.log(`\nMedians of ${RUNS} run(s):`);
+  for (const row of medians) {
+    const cpu = row.gatewayCpuMsPerRequest?.toFixed(2) ?? '-';
+    console.log(
+      `${row.query.padEnd(14)} ${row.scenario.padEnd(50)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  cpu ${cpu} ms/req  runs ${row.rpsOfEachRun.join('/')}`,
+    );
+  }
   const byScenario = (query: string, prefix: string) =>
-    rows.find((row) => row.query === query && String(row.scenario).startsWith(prefix)) as { rps: number };
+    medians.find((row) => row.query === query && String(row.scenario).startsWith(prefix)) as { rps: number };
   const ratios = Object.values(QUERIES).map(({ name }) => {
     const [a, b, c, d, e] = ['(a)', '(b)', '(c)', '(d)', '(e)'].map(
       (p) => byScenario(name === QUERIES.hop.name && p === '(a)' ? QUERIES.one.name : name, p)?.rps ?? NaN,
@@ -303,15 +329,16 @@ async function main() {
       pinned: pin,
       database: databaseUrl ? 'postgres' : 'pglite',
     },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, tokens: TOKENS },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, tokens: TOKENS, runs: RUNS },
     rows,
+    medians,
     ratios,
     gatewayRssMbAfterDistinctTokens: gatewayRss,
     loginRefusalMs: loginTiming,
     revocationLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), samples: lags.length },
     kidFlood: { jwksFetches, validRpsDuringFlood: valid.rps, validRpsHalfConnectionsNormal: undefined },
   };
-  console.log('\nRatios (same run):');
+  console.log('\nRatios of the medians:');
   for (const ratio of ratios) {
     console.log(
       `  ${ratio.query.padEnd(14)} ${Object.entries(ratio)
