@@ -11,13 +11,17 @@ interface LoadOptions {
   body: string;
   headers: Record<string, string>;
   tokensFile?: string;
+  /** Which part of the tokens file this run may use: [offset, offset + count). */
+  tokenSlice?: { offset: number; count: number };
   seconds: number;
   warmupSeconds: number;
   connections: number;
 }
 
 function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
-  const tokens = options.tokensFile ? readFileSync(options.tokensFile, 'utf8').split('\n').filter(Boolean) : [];
+  const all = options.tokensFile ? readFileSync(options.tokensFile, 'utf8').split('\n').filter(Boolean) : [];
+  // Each run gets tokens no earlier run sent, so "a new token per request" never meets the verified-token cache.
+  const tokens = options.tokenSlice ? all.slice(options.tokenSlice.offset, options.tokenSlice.offset + options.tokenSlice.count) : all;
   let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
