@@ -4,7 +4,7 @@
  * machine has two cores). Prints a table and writes the raw figures to bench/results/<time>.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { CONTEXT_HEADER, createContextSigner } from '../auth';
 import { DEMO_TENANTS } from '../subgraphs/kit/demoTenants';
+import { summariseProfile } from './profile';
 
 const root = resolve(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -28,8 +29,8 @@ const QUERIES = {
   hop: { name: '_entities hop', query: '{ me { displayName records(first: 5) { nodes { title } } } }' },
 } as const;
 
-function node(core: number, args: string[], env: NodeJS.ProcessEnv, capture = false): ChildProcess {
-  const command = [process.execPath, '--import', 'tsx', ...args];
+function node(core: number, args: string[], env: NodeJS.ProcessEnv, capture = false, nodeFlags: string[] = []): ChildProcess {
+  const command = [process.execPath, ...nodeFlags, '--import', 'tsx', ...args];
   const child = spawn(pin ? 'taskset' : command[0], pin ? ['-c', String(core), ...command] : command.slice(1), {
     cwd: root,
     env,
@@ -332,7 +333,23 @@ async function main() {
     );
     return { query: name, 'c/a': c / a, 'd/a': d / a, 'c/b': c / b, 'd/b': d / b, 'e/b': e / b, 'd/c': d / c, 'e/d': e / d };
   });
+  // Where a gateway spends its time under (d) with the hop: a profiled instance, same load.
+  let profile: Array<{ where: string; share: number }> | undefined;
+  if (process.env.BENCH_PROFILE !== '0') {
+    const dir = join(work, 'profile');
+    const file = join(work, 'profiled.url');
+    const child = node(0, ['bench/servers/gateway.ts', 'gatehouse', file], gatewayEnv, false, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const url = await waitForFile(file, child);
+    await load({ url, body: hopBody, headers: { authorization: `Bearer ${warmToken}` } });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    const written = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+    if (written) profile = summariseProfile(join(dir, written));
+  }
+
   const summary = {
+    profileOfD: profile,
     machine: {
       cpus: cpus().length,
       model: cpus()[0]?.model,
@@ -367,6 +384,8 @@ async function main() {
     `Revocation lag across two gateways: p50 ${summary.revocationLagMs.p50.toFixed(1)} ms, p99 ${summary.revocationLagMs.p99.toFixed(1)} ms`,
   );
   console.log(`Unknown-kid flood: ${jwksFetches} JWKS fetch(es); valid traffic ${valid.rps.toFixed(0)} req/s on half the connections`);
+  if (profile)
+    console.log(`Gateway busy time under (d), hop: ${profile.map((p) => `${p.where} ${(p.share * 100).toFixed(0)}%`).join(', ')}`);
   console.log(`Gateway RSS after ${TOKENS} distinct tokens: ${gatewayRss.toFixed(0)} MB`);
   await mkdir(join(root, 'bench/results'), { recursive: true });
   const out = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -46,6 +46,9 @@ async function main() {
   await writeFile(outFile, url);
 }
 
+// Exit cleanly on SIGTERM, so that `node --cpu-prof` writes its profile.
+process.once('SIGTERM', () => process.exit(0));
+
 main().catch((error) => {
   console.error(error);
   process.exit(1);
