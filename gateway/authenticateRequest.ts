@@ -8,6 +8,25 @@ export type AuthenticationResult =
   | { ok: true; user: ContextUser | null; principal: Principal | null }
   | { ok: false; status: 400 | 401 | 503; reason: string; wwwAuthenticate?: string };
 
+// A verified token's principal is the same object on every cache hit: its caller is built once.
+const contextUsers = new WeakMap<Principal, ContextUser>();
+function contextUserOf(principal: Principal): ContextUser {
+  let user = contextUsers.get(principal);
+  if (!user) {
+    user = {
+      id: principal.userId,
+      tenantId: principal.tenantId,
+      roles: principal.roles,
+      sessionId: principal.sessionId,
+      ...(principal.authTime !== undefined ? { authTime: principal.authTime } : {}),
+      ...(principal.amr ? { amr: principal.amr } : {}),
+      ...(principal.external ? { issuer: principal.issuer } : {}),
+    };
+    contextUsers.set(principal, user);
+  }
+  return user;
+}
+
 function refuse(status: 400 | 401, reason: string, error: 'invalid_request' | 'invalid_token'): AuthenticationResult {
   return { ok: false, status, reason, wwwAuthenticate: `Bearer error="${error}"` };
 }
@@ -44,15 +63,7 @@ export async function authenticateRequest(
     const state = revocations.check(principal);
     if (state === 'revoked') return refuse(401, 'token_revoked', 'invalid_token');
     if (state === 'unavailable') return { ok: false, status: 503, reason: 'revocations_unavailable' };
-    const user: ContextUser = {
-      id: principal.userId,
-      tenantId: principal.tenantId,
-      roles: principal.roles,
-      sessionId: principal.sessionId,
-      ...(principal.authTime !== undefined ? { authTime: principal.authTime } : {}),
-      ...(principal.amr ? { amr: principal.amr } : {}),
-      ...(principal.external ? { issuer: principal.issuer } : {}),
-    };
+    const user = contextUserOf(principal);
     return { ok: true, user, principal };
   } catch (error) {
     if (error instanceof AccessTokenError) return refuse(401, error.reason, 'invalid_token');

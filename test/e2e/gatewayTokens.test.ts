@@ -2,7 +2,7 @@ import { SignJWT, generateKeyPair, type JWTPayload } from 'jose';
 import { CONTEXT_HEADER, createContextSigner } from '../../auth';
 import { rawPost } from '../helpers/rawHttp';
 import { postGraphQL, startStack, type Stack } from '../helpers/stack';
-import { acme, decodePayload } from '../helpers/tokens';
+import { acme, adminClaims, decodePayload } from '../helpers/tokens';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -15,22 +15,7 @@ beforeEach(() => stack.resetCalls());
 
 const QUERY = '{ me { id } records { nodes { id } } }';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const claims = (overrides: Record<string, unknown> = {}): JWTPayload => {
-  const base: Record<string, unknown> = {
-    iss: stack.issuer,
-    aud: stack.audience,
-    sub: acme.users.admin.id,
-    tenant_id: acme.id,
-    roles: ['ADMIN'],
-    sid: crypto.randomUUID(),
-    jti: crypto.randomUUID(),
-    iat: nowSeconds(),
-    exp: nowSeconds() + 600,
-    ...overrides,
-  };
-  for (const key of Object.keys(base)) if (base[key] === undefined) delete base[key];
-  return base;
-};
+const claims = (overrides: Record<string, unknown> = {}): JWTPayload => adminClaims(stack, overrides);
 /** Signs with the auth service's real current key: only the listed flaw is wrong. */
 const withRealKey = (header: Record<string, unknown>, body: JWTPayload) =>
   new SignJWT(body)

@@ -1,6 +1,6 @@
 import { createContextSigner, CONTEXT_HEADER } from '../../auth';
 import { postToSubgraph, startStack, SUBGRAPH_NAMES, type Stack } from '../helpers/stack';
-import { acme, decodePayload, mintAccessToken, signRaw, unsignedToken } from '../helpers/tokens';
+import { acme, adminClaims, decodePayload, mintAccessToken, signRaw, unsignedToken } from '../helpers/tokens';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -112,17 +112,7 @@ describe('the request path through the gateway', () => {
   });
 
   describe('refuses bad tokens with 401 before any subgraph call', () => {
-    const claims = () => ({
-      iss: stack.issuer,
-      aud: stack.audience,
-      sub: acme.users.admin.id,
-      tenant_id: acme.id,
-      roles: ['ADMIN'],
-      sid: crypto.randomUUID(),
-      jti: crypto.randomUUID(),
-      iat: Math.floor(Date.now() / 1000),
-      exp: Math.floor(Date.now() / 1000) + 600,
-    });
+    const claims = () => adminClaims(stack);
 
     const cases: Array<[string, () => Promise<string>, string]> = [
       [

@@ -53,3 +53,25 @@ export function unsignedToken(header: Record<string, unknown>, claims: JWTPayloa
 export function decodePayload(jws: string): Record<string, any> {
   return JSON.parse(Buffer.from(jws.split('.')[1], 'base64url').toString('utf8'));
 }
+
+/**
+ * The claims of a valid ADMIN access token of acme for `target`'s issuer and audience; `overrides` change or, with
+ * undefined, remove claims (to build one flawed token at a time).
+ */
+export function adminClaims(target: { issuer: string; audience: string }, overrides: Record<string, unknown> = {}): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = {
+    iss: target.issuer,
+    aud: target.audience,
+    sub: acme.users.admin.id,
+    tenant_id: acme.id,
+    roles: ['ADMIN'],
+    sid: crypto.randomUUID(),
+    jti: crypto.randomUUID(),
+    iat: now,
+    exp: now + 600,
+    ...overrides,
+  };
+  for (const key of Object.keys(claims)) if (claims[key] === undefined) delete claims[key];
+  return claims;
+}
