@@ -41,3 +41,15 @@ it('exports the spans of a request over OTLP when an endpoint is configured', as
   }
   expect(exported).toContain('0af7651916cd43dd8448eb211c80319c');
 }, 30_000);
+
+it('with an endpoint, also records and exports a trace the gateway starts itself', async () => {
+  const token = await stack.login('member@acme.example', 'acme');
+  stack.resetCalls();
+  await stack.gql('{ me { displayName } }', { token });
+  const traceparent = String(stack.subgraphs.users.calls.at(-1)?.headers.traceparent);
+  const [, traceId, , flags] = traceparent.split('-');
+  expect(flags).toBe('01');
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !exports.join('').includes(traceId)) await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(exports.join('\n')).toContain(traceId);
+}, 30_000);
