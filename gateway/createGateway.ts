@@ -110,7 +110,7 @@ export async function createGateway(options: CreateGatewayOptions) {
   const tracing = initTracing({ serviceName: config.OTEL_SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
 
   const verifier = createTokenVerifier(config, {
-    onFetch: (result) => metrics.jwksFetches.inc({ result }),
+    onFetch: (result, reason) => metrics.jwksFetches.inc({ result, reason }),
     onCache: (result) => metrics.tokenCache.inc({ result }),
   });
   const jwks = verifier.localJwks;

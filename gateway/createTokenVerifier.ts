@@ -6,6 +6,7 @@ import {
   createJwksCache,
   type AccessTokenVerifier,
   type JwksCache,
+  type JwksFetchReason,
   type Principal,
 } from '../auth';
 import type { ExternalIssuer, GatewayConfig } from './config';
@@ -36,7 +37,7 @@ async function discoverJwksUri(issuer: string): Promise<string> {
  */
 export function createTokenVerifier(
   config: GatewayConfig,
-  events: { onFetch(result: 'ok' | 'error'): void; onCache(result: 'hit' | 'miss'): void },
+  events: { onFetch(result: 'ok' | 'error', reason: JwksFetchReason): void; onCache(result: 'hit' | 'miss'): void },
 ) {
   const { onFetch } = events;
   const common = {

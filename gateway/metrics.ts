@@ -40,8 +40,8 @@ export function createGatewayMetrics() {
     }),
     jwksFetches: new Counter({
       name: 'gatehouse_jwks_fetches_total',
-      help: 'JWKS fetches by result',
-      labelNames: ['result'] as const,
+      help: 'JWKS fetches by result and reason (load, refresh, unknown_kid: a token named a kid the gateway did not hold)',
+      labelNames: ['result', 'reason'] as const,
       registers: [registry],
     }),
     revocationLag: new Histogram({

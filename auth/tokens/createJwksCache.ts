@@ -21,8 +21,12 @@ export interface JwksCacheOptions {
   maxStaleMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
-  onFetch?: (outcome: 'ok' | 'error') => void;
+  /** Called after every fetch, with its outcome and why it was made (for metrics: `unknown_kid` is the one to watch). */
+  onFetch?: (outcome: 'ok' | 'error', reason: JwksFetchReason) => void;
 }
+
+/** Why the cache fetched: its first load, the background refresh, or a token naming a kid it did not hold. */
+export type JwksFetchReason = 'load' | 'refresh' | 'unknown_kid';
 
 /** Thrown by `getKey` when no usable key set is held (never loaded, or stale beyond maxStaleMs). */
 export class JwksUnavailableError extends Error {
@@ -69,7 +73,7 @@ export function createJwksCache(options: JwksCacheOptions) {
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  async function fetchOnce(): Promise<void> {
+  async function fetchOnce(reason: JwksFetchReason): Promise<void> {
     lastAttemptAt = now();
     try {
       const response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
@@ -85,15 +89,15 @@ export function createJwksCache(options: JwksCacheOptions) {
       }
       keys = next;
       loadedAt = now();
-      options.onFetch?.('ok');
+      options.onFetch?.('ok', reason);
     } catch (error) {
-      options.onFetch?.('error');
+      options.onFetch?.('error', reason);
       throw error;
     }
   }
 
-  function refetch(): Promise<void> {
-    inFlight ??= fetchOnce().finally(() => {
+  function refetch(reason: JwksFetchReason): Promise<void> {
+    inFlight ??= fetchOnce(reason).finally(() => {
       inFlight = undefined;
     });
     return inFlight;
@@ -106,9 +110,9 @@ export function createJwksCache(options: JwksCacheOptions) {
   return {
     /** Loads the key set; rejects when the publisher cannot be reached. Starts the background refresh. */
     async load(): Promise<void> {
-      await refetch();
+      await refetch('load');
       if (refreshIntervalMs > 0 && !timer) {
-        timer = setInterval(() => refetch().catch(() => undefined), refreshIntervalMs);
+        timer = setInterval(() => refetch('refresh').catch(() => undefined), refreshIntervalMs);
         timer.unref();
       }
     },
@@ -123,7 +127,7 @@ export function createJwksCache(options: JwksCacheOptions) {
         return known;
       }
       if (inFlight) await inFlight.catch(() => undefined);
-      else if (now() - lastAttemptAt >= cooldownMs) await refetch().catch(() => undefined);
+      else if (now() - lastAttemptAt >= cooldownMs) await refetch('unknown_kid').catch(() => undefined);
       assertFresh();
       return keys.get(kid);
     },

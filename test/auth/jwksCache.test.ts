@@ -27,7 +27,14 @@ describe('the JWKS cache', () => {
 
   it('fetches at most once per cooldown for a flood of unknown kids, concurrent misses sharing one fetch', async () => {
     let now = 1_000_000;
-    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 30_000, now: () => now });
+    const reasons: string[] = [];
+    const cache = createJwksCache({
+      url: server.url,
+      refreshIntervalMs: 0,
+      cooldownMs: 30_000,
+      now: () => now,
+      onFetch: (outcome, reason) => reasons.push(`${outcome} ${reason}`),
+    });
     await cache.load();
     const before = server.fetches;
     now += 30_000;
@@ -36,6 +43,7 @@ describe('the JWKS cache', () => {
     expect(server.fetches - before).toBe(1);
     await Promise.all(Array.from({ length: 200 }, (_, i) => cache.getKey(`again-${i}`)));
     expect(server.fetches - before).toBe(1);
+    expect(reasons).toEqual(['ok load', 'ok unknown_kid']); // what the metric reports: the flood's one fetch, by cause
   });
 
   it('accepts a newly published key without a restart', async () => {

@@ -200,7 +200,7 @@ describe('observability', () => {
       'gatehouse_request_duration_seconds_count{operation="MyRecords",status="200"}',
       'gatehouse_authentication_total{outcome="ok"}',
       'gatehouse_token_cache_total{result="hit"}',
-      'gatehouse_jwks_fetches_total{result="ok"}',
+      'gatehouse_jwks_fetches_total{result="ok",reason="load"}',
       'gatehouse_revocation_lag_seconds_count',
       'gatehouse_subgraph_request_duration_seconds_count{subgraph="records",outcome="ok"}',
       'gatehouse_rate_limited_total',
