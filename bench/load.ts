@@ -1,7 +1,7 @@
 /**
  * Benchmark load generator, in its own process (pinned to its own core by bench/run.ts): autocannon against one URL.
- * argv[2]: JSON { url, body, headers, tokensFile?, badKids?, seconds, warmupSeconds, connections }.
- * Prints one JSON line: { requests, rps, p50, p99, non2xx, errors }.
+ * argv[2]: JSON { url, body, headers, tokensFile?, tokenSlice?, seconds, warmupSeconds, connections, rate? }.
+ * Prints one JSON line: { requests, rps, p50, p99, non2xx, status401, errors }.
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -16,6 +16,8 @@ interface LoadOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** A fixed rate (requests per second over all connections) instead of as fast as answered. */
+  rate?: number;
 }
 
 function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
@@ -32,6 +34,7 @@ function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> 
         headers: { 'content-type': 'application/json', ...options.headers },
         connections: options.connections,
         duration: seconds,
+        ...(options.rate ? { overallRate: options.rate } : {}),
         ...(tokens.length
           ? {
               requests: [
@@ -61,6 +64,7 @@ async function main() {
       p50: result.latency.p50,
       p99: result.latency.p99,
       non2xx: result.non2xx,
+      status401: result.statusCodeStats?.['401']?.count ?? 0,
       errors: result.errors,
     }),
   );

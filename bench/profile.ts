@@ -1,6 +1,6 @@
 /**
- * Summarises a V8 .cpuprofile (node --cpu-prof): self time by where the code comes from, as shares of busy time
- * (idle excluded). Used by `npm run bench` with BENCH_PROFILE=1.
+ * Summarises a V8 .cpuprofile: self time by where the code comes from, as shares of busy time (idle excluded).
+ * Used by `npm run bench` for the profiled gateway and subgraphs (bench/servers/profileOnSignal.ts).
  */
 import { readFileSync } from 'node:fs';
 
@@ -12,19 +12,24 @@ interface ProfileNode {
 
 const CATEGORIES: Array<[string, RegExp]> = [
   ['outbound HTTP (undici)', /node_modules\/undici\//],
-  ['inbound HTTP (Fastify, find-my-way, light-my-request)', /node_modules\/(fastify|find-my-way|@fastify|avvio|light-my-request)\//],
+  ['inbound HTTP (Fastify)', /node_modules\/(fastify|find-my-way|@fastify|avvio|light-my-request|secure-json-parse)\//],
   ["Apollo Server's request pipeline", /node_modules\/@apollo\/(server|utils)/],
   ['Apollo Gateway planner + executor', /node_modules\/@apollo\/(gateway|query-planner|federation-internals|composition)/],
+  ['mercurius + @apollo/subgraph', /node_modules\/(mercurius|@apollo\/subgraph|graphql-jit|tiny-lru)\//],
+  ['graphql-shield', /node_modules\/(graphql-shield|graphql-middleware|@graphql-tools)\//],
+  ['Postgres client (pg)', /node_modules\/(pg|pg-[a-z]+|postgres-[a-z]+)\//],
   ['graphql-js', /node_modules\/graphql\//],
   ['graphql-armor', /node_modules\/@escape\.tech\//],
   ['tokens (jose, lru-cache)', /node_modules\/(jose|lru-cache)\//],
   ['metrics, logs, tracing', /node_modules\/(prom-client|pino|@opentelemetry)/],
-  ['Gatehouse gateway + auth code', /\/(gateway|auth)\/[^/]+/],
+  ['Gatehouse code', /^file:\/\/(?!.*node_modules).*\/(gateway|auth|subgraphs)\//],
   ['other dependencies', /node_modules\//],
   ['Node.js internals (net, http, streams, crypto)', /^node:|^internal\//],
 ];
 
-export function summariseProfile(file: string): Array<{ where: string; share: number }> {
+export type ProfileSummary = Array<{ where: string; share: number }>;
+
+export function summariseProfile(file: string): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
   const totals = new Map<string, number>();
   let busy = 0;

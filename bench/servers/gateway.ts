@@ -13,6 +13,7 @@ import { CONTEXT_HEADER, createContextSigner, type ContextUser } from '../../aut
 import { loadConfig } from '../../gateway/config';
 import { createGateway } from '../../gateway/createGateway';
 import { DEMO_TENANTS } from '../../subgraphs/kit/demoTenants';
+import { profileOnSignal } from './profileOnSignal';
 
 const member = DEMO_TENANTS[0].users.member;
 const identity: ContextUser = { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: 'bench' };
@@ -46,8 +47,7 @@ async function main() {
   await writeFile(outFile, url);
 }
 
-// Exit cleanly on SIGTERM, so that `node --cpu-prof` writes its profile.
-process.once('SIGTERM', () => process.exit(0));
+profileOnSignal();
 
 main().catch((error) => {
   console.error(error);

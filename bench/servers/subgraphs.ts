@@ -17,6 +17,7 @@ import * as records from '../../subgraphs/records/subgraph';
 import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
 import * as users from '../../subgraphs/users/subgraph';
 import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+import { profileOnSignal } from './profileOnSignal';
 
 async function main() {
   const env: Record<string, string | undefined> = {
@@ -71,6 +72,8 @@ async function main() {
     JSON.stringify({ urls, jwksUrl: urls.auth.replace('/graphql', '/.well-known/jwks.json'), tokens: tokensFile }),
   );
 }
+
+profileOnSignal();
 
 main().catch((error) => {
   console.error(error);
