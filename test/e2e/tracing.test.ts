@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { startStack, SUBGRAPH_NAMES, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -41,5 +42,9 @@ describe('W3C trace context from the gateway through every subgraph', () => {
     expect([...traceIds][0]).toMatch(/^[0-9a-f]{32}$/);
     // No OTLP endpoint is configured here: the gateway records no spans of its own and tells the subgraphs so.
     expect(new Set(parsed.map((header) => header?.[3]))).toEqual(new Set(['00']));
+  });
+
+  it("records no span without an exporter, Apollo Gateway's own spans included: the process registers no tracer", () => {
+    expect(trace.getTracer('@apollo/gateway').startSpan('probe').isRecording()).toBe(false);
   });
 });
