@@ -15,8 +15,8 @@ import { DEMO_TENANTS } from '../subgraphs/kit/demoTenants';
 import { summariseProfile, type ProfileSummary } from './profile';
 
 const root = resolve(__dirname, '..');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 100_000);
 /** Rounds of the whole scenario table; the figures reported are the medians (the machine is noisy). */
