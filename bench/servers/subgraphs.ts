@@ -25,6 +25,8 @@ async function main() {
     PORT: '0',
     LOG_LEVEL: 'warn',
     SEED_DEMO_DATA: 'true',
+    // Only the configurations are told `test`, so that they accept the demo data; the process itself runs with
+    // NODE_ENV=production (bench/run.ts), like a deployed subgraph, which is what its libraries read.
     NODE_ENV: 'test',
   };
   const pool = env.DATABASE_URL ? openPool(env.DATABASE_URL, 20) : (await openEmbeddedPool(join(env.DATA_DIR!, 'pglite'))).pool;
