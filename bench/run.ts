@@ -150,7 +150,9 @@ async function main() {
   };
   console.log(`Starting the subgraphs and minting ${TOKENS} tokens…`);
   const subgraphsFile = join(work, 'subgraphs.json');
-  const subgraphsProfile = join(process.env.BENCH_PROFILE_DIR ?? join(work, 'profiles'), 'subgraphs.cpuprofile');
+  // Profiles (when on) go to BENCH_PROFILE_DIR, or a folder of the run's own removed at the end.
+  const profileDir = process.env.BENCH_PROFILE_DIR ?? join(work, 'profiles');
+  const subgraphsProfile = join(profileDir, 'subgraphs.cpuprofile');
   const subgraphs = node(0, ['bench/servers/subgraphs.ts', subgraphsFile], {
     ...env,
     NODE_ENV: 'production',
@@ -427,10 +429,9 @@ async function main() {
   // Where the time goes under (d) with the hop: a fresh gateway and the subgraphs, profiled during the measured load.
   let profile: { gateway: ProfileSummary; subgraphs: ProfileSummary } | undefined;
   if (process.env.BENCH_PROFILE !== '0') {
-    const dir = process.env.BENCH_PROFILE_DIR ?? join(work, 'profiles');
-    await mkdir(dir, { recursive: true });
+    await mkdir(profileDir, { recursive: true });
     const file = join(work, 'profiled.url');
-    const gatewayProfile = join(dir, 'gateway.cpuprofile');
+    const gatewayProfile = join(profileDir, 'gateway.cpuprofile');
     const child = node(0, ['bench/servers/gateway.ts', 'gatehouse', file], { ...gatewayEnv, BENCH_PROFILE_FILE: gatewayProfile });
     const url = await waitForFile(file, child);
     const request = { url, body: hopBody, headers: { authorization: `Bearer ${warmToken}` } };
@@ -459,8 +460,8 @@ async function main() {
     revocationLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), samples: lags.length },
     kidFlood: floodSummary,
   };
-  console.log('\nRatios, median over rounds (lowest–highest round):');
-  for (const ratio of ratios) {
+  if (RUNS > 0) console.log('\nRatios, median over rounds (lowest–highest round):');
+  for (const ratio of RUNS > 0 ? ratios : []) {
     console.log(`  ${ratio.query}`);
     for (const name of RATIOS) {
       const { median: value, lowest, highest } = ratio[name];
@@ -475,9 +476,11 @@ async function main() {
   console.log(
     `Revocation lag across two gateways: p50 ${summary.revocationLagMs.p50.toFixed(1)} ms, p99 ${summary.revocationLagMs.p99.toFixed(1)} ms`,
   );
-  console.log(
-    `Unknown-kid flood (${FLOOD_RATE} forged req/s, ${floodSummary.seconds} s in ${RUNS} bursts over ${floodSummary.spanSeconds.toFixed(0)} s): ${jwksFetches} JWKS fetch(es) for unknown kids (the ${COOLDOWN_MS / 1000} s cooldown allows ${floodSummary.allowedByCooldown}); valid traffic ${floodSummary.validRpsDuringFlood.toFixed(0)} req/s against ${floodSummary.validRpsAlone.toFixed(0)} without the flood (${((floodSummary.validRpsDuringFlood / floodSummary.validRpsAlone) * 100).toFixed(0)} %)`,
-  );
+  // With BENCH_RUNS=0 (profile and extras only) there is no flood to report.
+  if (RUNS > 0)
+    console.log(
+      `Unknown-kid flood (${FLOOD_RATE} forged req/s, ${floodSummary.seconds} s in ${RUNS} bursts over ${floodSummary.spanSeconds.toFixed(0)} s): ${jwksFetches} JWKS fetch(es) for unknown kids (the ${COOLDOWN_MS / 1000} s cooldown allows ${floodSummary.allowedByCooldown}); valid traffic ${floodSummary.validRpsDuringFlood.toFixed(0)} req/s against ${floodSummary.validRpsAlone.toFixed(0)} without the flood (${((floodSummary.validRpsDuringFlood / floodSummary.validRpsAlone) * 100).toFixed(0)} %)`,
+    );
   const shares = (summary: ProfileSummary) => summary.map((p) => `${p.where} ${(p.share * 100).toFixed(0)}%`).join(', ');
   if (profile) {
     console.log(`Gateway busy time under (d), hop: ${shares(profile.gateway)}`);
