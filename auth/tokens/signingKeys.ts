@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { calculateJwkThumbprint, exportPKCS8, generateKeyPair, importPKCS8, type JWK } from 'jose';
-import type { AccessTokenAlgorithm, SigningKey } from './issueAccessToken';
+import { DEFAULT_ACCESS_TOKEN_ALGORITHM, type AccessTokenAlgorithm, type SigningKey } from './issueAccessToken';
 
 /** A signing key with the public half as published in the JWKS. */
 export interface PublishedSigningKey extends SigningKey {
@@ -9,14 +9,14 @@ export interface PublishedSigningKey extends SigningKey {
   privatePem: string;
 }
 
-/** Generates a new ES256 signing key; its kid is the RFC 7638 thumbprint of the public key. */
-export async function generateSigningKey(alg: AccessTokenAlgorithm = 'ES256'): Promise<PublishedSigningKey> {
+/** Generates a new signing key (RSA keys: 2048 bits); its kid is the RFC 7638 thumbprint of the public key. */
+export async function generateSigningKey(alg: AccessTokenAlgorithm = DEFAULT_ACCESS_TOKEN_ALGORITHM): Promise<PublishedSigningKey> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true });
   return importSigningKey(await exportPKCS8(privateKey), alg);
 }
 
 /** Loads a signing key from a PKCS#8 PEM (as written by generateSigningKey or openssl). */
-export async function importSigningKey(privatePem: string, alg: AccessTokenAlgorithm = 'ES256'): Promise<PublishedSigningKey> {
+export async function importSigningKey(privatePem: string, alg: AccessTokenAlgorithm): Promise<PublishedSigningKey> {
   const privateKey = await importPKCS8(privatePem, alg, { extractable: true });
   const publicKeyObject = createPublicKey(createPrivateKey(privatePem));
   const publicJwk = publicKeyObject.export({ format: 'jwk' }) as JWK;

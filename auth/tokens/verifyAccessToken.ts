@@ -1,6 +1,6 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { ACCESS_TOKEN_TYP } from './issueAccessToken';
+import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYP } from './issueAccessToken';
 import { JwksUnavailableError, type ResolvedKey } from './createJwksCache';
 
 /** Who a verified access token speaks for. */
@@ -101,6 +101,8 @@ function reasonOf(error: unknown): TokenRejectionReason {
   if (error instanceof joseErrors.JWTExpired) return error.claim === 'iat' ? 'token_too_old' : 'token_expired';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token_signature_invalid';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token_algorithm_refused';
+  // An extension the token marks critical that jose does not recognise (checked before the key is looked up).
+  if (error instanceof joseErrors.JOSENotSupported) return 'token_header_refused';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf') return 'token_not_yet_valid';
     if (error.claim === 'typ') return 'token_type_invalid';
@@ -130,24 +132,24 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
 
   const verified = new LRUCache<string, Principal>({ max: options.cacheSize ?? 10_000 });
 
-  async function verifyUncached(token: string): Promise<Principal> {
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    try {
-      header = decodeProtectedHeader(token);
-    } catch {
-      throw new AccessTokenError('token_malformed');
-    }
+  // jose hands the parsed protected header to this resolver before any cryptography (the header is decoded once):
+  // refused parameters, typ and kid are checked here, and the key found by kid decides the algorithm.
+  async function keyFor(header: JWTHeaderParameters) {
     if (REFUSED_HEADER_PARAMETERS.some((name) => name in header)) throw new AccessTokenError('token_header_refused');
     if (header.typ !== typ) throw new AccessTokenError('token_type_invalid');
     if (typeof header.kid !== 'string' || !UUIDISH.test(header.kid)) throw new AccessTokenError('token_unknown_key');
     const resolved = await keys.getKey(header.kid);
     if (!resolved) throw new AccessTokenError('token_unknown_key');
     if (header.alg !== resolved.alg) throw new AccessTokenError('token_algorithm_refused');
+    return resolved.key;
+  }
 
+  async function verifyUncached(token: string): Promise<Principal> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, resolved.key, {
-        algorithms: [resolved.alg],
+      ({ payload } = await jwtVerify(token, keyFor, {
+        // Asymmetric algorithms only (never HS* or none); the key's own algorithm is enforced in keyFor.
+        algorithms: [...ACCESS_TOKEN_ALGORITHMS],
         issuer,
         audience,
         typ,
@@ -157,6 +159,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         currentDate: new Date(now()),
       }));
     } catch (error) {
+      if (error instanceof JwksUnavailableError) throw error;
       throw new AccessTokenError(reasonOf(error));
     }
     const mapped = mapClaims(payload as JWTPayload & Record<string, unknown>);

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { ACCESS_TOKEN_ALGORITHMS, DEFAULT_ACCESS_TOKEN_ALGORITHM, type AccessTokenAlgorithm } from '../../auth';
 import { loadSubgraphConfig } from '../kit';
 
 interface AuthEnv {
   TOKEN_ISSUER: string;
   TOKEN_AUDIENCE: string;
   ACCESS_TOKEN_TTL_SECONDS: number;
+  ACCESS_TOKEN_ALG: AccessTokenAlgorithm;
   SESSION_TTL_SECONDS: number;
   AUTH_KEY_ENCRYPTION_KEY?: string;
   KEY_ACTIVATION_DELAY_SECONDS: number;
@@ -37,6 +39,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       TOKEN_ISSUER: z.url().default('http://localhost:4001'),
       TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
       ACCESS_TOKEN_TTL_SECONDS: int(60, 3600, 900),
+      ACCESS_TOKEN_ALG: z.enum(ACCESS_TOKEN_ALGORITHMS).default(DEFAULT_ACCESS_TOKEN_ALGORITHM),
       SESSION_TTL_SECONDS: int(3600, 90 * DAY, 30 * DAY),
       AUTH_KEY_ENCRYPTION_KEY: z
         .string()

@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import type { JWK } from 'jose';
-import { generateSigningKey, importSigningKey, type PublishedSigningKey, type SecretBox } from '../../auth';
+import {
+  DEFAULT_ACCESS_TOKEN_ALGORITHM,
+  generateSigningKey,
+  importSigningKey,
+  type AccessTokenAlgorithm,
+  type PublishedSigningKey,
+  type SecretBox,
+} from '../../auth';
 import { insertKey, listPublishedKeys } from './data/signingKeys';
 
 export interface KeyStoreOptions {
@@ -10,6 +17,8 @@ export interface KeyStoreOptions {
   activationDelaySeconds: number;
   /** The longest an access token lives: an old key stays published this long (plus a margin) after it stops signing. */
   accessTokenTtlSeconds: number;
+  /** The algorithm of keys this store creates (ACCESS_TOKEN_ALG); existing keys keep theirs. Default PS256. */
+  algorithm?: AccessTokenAlgorithm;
   /** How often the key set is re-read from the database (rotation may happen in another process). */
   reloadMs?: number;
   now?: () => number;
@@ -46,7 +55,7 @@ export function createKeyStore(options: KeyStoreOptions) {
   }
 
   async function addKey(signsFrom: number, retireOthers: boolean): Promise<PublishedSigningKey> {
-    const key = await generateSigningKey('ES256');
+    const key = await generateSigningKey(options.algorithm ?? DEFAULT_ACCESS_TOKEN_ALGORITHM);
     const retireAt = retireOthers ? new Date(signsFrom + (options.accessTokenTtlSeconds + RETIREMENT_MARGIN_SECONDS) * 1000) : null;
     await insertKey(
       options.pool,

@@ -15,6 +15,7 @@ export async function rotateSigningKey(pool: pg.Pool, config: AuthConfig): Promi
     secretBox: await loadSecretBox(config),
     activationDelaySeconds: config.KEY_ACTIVATION_DELAY_SECONDS,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    algorithm: config.ACCESS_TOKEN_ALG,
   });
   await keys.init();
   const key = await keys.rotate();

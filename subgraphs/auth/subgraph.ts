@@ -42,6 +42,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     secretBox,
     activationDelaySeconds: config.KEY_ACTIVATION_DELAY_SECONDS,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    algorithm: config.ACCESS_TOKEN_ALG,
     reloadMs: config.KEY_RELOAD_MS,
   });
   await keys.init();

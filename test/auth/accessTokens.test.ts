@@ -1,5 +1,6 @@
-import { SignJWT, base64url, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, base64url, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import {
+  ACCESS_TOKEN_ALGORITHMS,
   AccessTokenError,
   createAccessTokenIssuer,
   createAccessTokenVerifier,
@@ -21,7 +22,7 @@ beforeAll(async () => {
     lookups: 0,
     async getKey(kid) {
       this.lookups += 1;
-      return kid === key.kid ? { kid, alg: 'ES256', key: publicKey } : undefined;
+      return kid === key.kid ? { kid, alg: key.alg, key: publicKey } : undefined;
     },
   };
 });
@@ -55,7 +56,7 @@ function claims(now: number, overrides: Record<string, unknown> = {}) {
 }
 
 describe('access tokens', () => {
-  it('issues ES256 at+jwt tokens with every required claim and verifies them', async () => {
+  it('issues at+jwt tokens (PS256 unless another algorithm is configured) with every required claim and verifies them', async () => {
     const now = Date.now();
     const { token, expiresIn } = await createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now }).issue({
       ...subject,
@@ -74,6 +75,26 @@ describe('access tokens', () => {
       authTime: 5,
     });
     expect(principal.expiresAt - principal.issuedAt).toBe(900);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'PS256', kid: key.kid, typ: 'at+jwt' });
+  });
+
+  it('issues and verifies tokens of every algorithm a key may have, the algorithm chosen by the key', async () => {
+    const now = Date.now();
+    for (const alg of ACCESS_TOKEN_ALGORITHMS) {
+      const other = await generateSigningKey(alg);
+      const keys: KeyResolver = {
+        getKey: async (kid) => (kid === other.kid ? { kid, alg, key: (await importJWK(other.publicJwk, alg)) as CryptoKey } : undefined),
+      };
+      const { token } = await createAccessTokenIssuer({ issuer, audience, signingKey: other, now: () => now }).issue(subject);
+      expect(decodeProtectedHeader(token).alg).toBe(alg);
+      const verifier = createAccessTokenVerifier({ issuer, audience, keys, now: () => now });
+      expect(await verifier.verify(token)).toMatchObject({ userId: 'u1', tenantId: 't1' });
+      // The same key under another algorithm's name is refused before any signature check.
+      const renamed: KeyResolver = { getKey: async (kid) => ({ ...(await keys.getKey(kid))!, alg: alg === 'PS256' ? 'RS256' : 'PS256' }) };
+      expect(await reasonOf(createAccessTokenVerifier({ issuer, audience, keys: renamed, now: () => now }).verify(token))).toBe(
+        'token_algorithm_refused',
+      );
+    }
   });
 
   it('checks the signature once per token: a repeat is answered from the cache', async () => {
@@ -108,7 +129,7 @@ describe('access tokens', () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const sign = (header: Record<string, unknown>, body: Record<string, unknown>) =>
       new SignJWT(body)
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt', ...header } as any)
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header } as any)
         .sign(key.privateKey, { crit: { exp2: true } });
 
     it.each([
@@ -144,9 +165,9 @@ describe('access tokens', () => {
     });
 
     it('a token signed by another key under the same kid', async () => {
-      const other = await generateKeyPair('ES256');
+      const other = await generateKeyPair(key.alg);
       const token = await new SignJWT(claims(nowSeconds))
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
         .sign(other.privateKey);
       expect(await reasonOf(verifierAt(Date.now()).verify(token))).toBe('token_signature_invalid');
       expect(await exportJWK(other.publicKey)).not.toEqual(key.publicJwk);

@@ -70,7 +70,7 @@ describe('tokens of an external OpenID Connect provider', () => {
     // Names the external issuer, signed with the local auth service's key.
     const now = Math.floor(Date.now() / 1000);
     const localSigned = await new SignJWT({ ...claims, iss: idp.issuer, iat: now, exp: now + 300 })
-      .setProtectedHeader({ alg: 'ES256', kid: stack.signingKey.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: stack.signingKey.alg, kid: stack.signingKey.kid, typ: 'JWT' })
       .sign(stack.signingKey.privateKey);
     // Names the local issuer, signed with the external provider's key.
     const externalSigned = await idp.mint(

@@ -19,7 +19,7 @@ const claims = (overrides: Record<string, unknown> = {}): JWTPayload => adminCla
 /** Signs with the auth service's real current key: only the listed flaw is wrong. */
 const withRealKey = (header: Record<string, unknown>, body: JWTPayload) =>
   new SignJWT(body)
-    .setProtectedHeader({ alg: 'ES256', kid: stack.signingKey.kid, typ: 'at+jwt', ...header } as never)
+    .setProtectedHeader({ alg: stack.signingKey.alg, kid: stack.signingKey.kid, typ: 'at+jwt', ...header } as never)
     .sign(stack.signingKey.privateKey, { crit: { b64x: true } });
 const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const metric = async (name: string) => {

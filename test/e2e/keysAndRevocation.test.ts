@@ -35,11 +35,14 @@ describe('signing keys', () => {
   it('rotate: the new key is published before it signs anything, and no valid token is refused meanwhile', async () => {
     const before = await stack.login('member@acme.example', 'acme');
     const oldKid = kidOf(before);
+    expect(decodeProtectedHeader(before).alg).toBe('PS256');
+    // ACCESS_TOKEN_ALG changed (here to ES256): it applies to the next key; the old key's tokens keep working.
     const rotation = createKeyStore({
       pool: stack.db.pool,
       secretBox: createSecretBox(stack.encryptionKey),
       activationDelaySeconds: 2,
       accessTokenTtlSeconds: 900,
+      algorithm: 'ES256',
     });
     await rotation.init();
 
@@ -73,6 +76,8 @@ describe('signing keys', () => {
     const firstSigned = seen.find((entry) => entry.kid === newKey.kid)!.at;
     expect(firstSigned).toBeGreaterThan(publishedAt);
     expect(seen.filter((entry) => entry.at < publishedAt).every((entry) => entry.kid === oldKid)).toBe(true);
+    expect(newKey.alg).toBe('ES256');
+    expect(decodeProtectedHeader(await stack.login('member@acme.example', 'acme'))).toMatchObject({ alg: 'ES256', kid: newKey.kid });
     // The old key stays published until its last token has expired.
     expect(await jwksKids()).toEqual(expect.arrayContaining([oldKid, newKey.kid]));
     expect((await stack.gql('{ me { id } }', { token: before })).status).toBe(200);
@@ -80,8 +85,13 @@ describe('signing keys', () => {
 
   it('npm run keys:rotate adds a published key and audits KEY_ROTATED', async () => {
     const before = await jwksKids();
-    const config = loadAuthConfig({ AUTH_KEY_ENCRYPTION_KEY: stack.encryptionKey, KEY_ACTIVATION_DELAY_SECONDS: '600' });
+    const config = loadAuthConfig({
+      AUTH_KEY_ENCRYPTION_KEY: stack.encryptionKey,
+      KEY_ACTIVATION_DELAY_SECONDS: '600',
+      ACCESS_TOKEN_ALG: 'EdDSA',
+    });
     const key = await rotateSigningKey(stack.db.pool, config);
+    expect(key.alg).toBe('EdDSA');
     let kids = await jwksKids();
     while (!kids.includes(key.kid)) kids = (await sleep(50), await jwksKids());
     expect(kids).toEqual(expect.arrayContaining(before));

@@ -1,3 +1,4 @@
+import { generateKeyPair } from 'jose';
 import { createContextSigner, CONTEXT_HEADER } from '../../auth';
 import { postToSubgraph, startStack, SUBGRAPH_NAMES, type Stack } from '../helpers/stack';
 import { acme, adminClaims, decodePayload, mintAccessToken, signRaw, unsignedToken } from '../helpers/tokens';
@@ -117,8 +118,19 @@ describe('the request path through the gateway', () => {
     const cases: Array<[string, () => Promise<string>, string]> = [
       [
         'a token forged with another key under the real kid',
-        async () => signRaw({ kid: stack.signingKey.kid, typ: 'at+jwt' }, claims()),
+        async () =>
+          signRaw(
+            { alg: stack.signingKey.alg, kid: stack.signingKey.kid, typ: 'at+jwt' },
+            claims(),
+            (await generateKeyPair(stack.signingKey.alg)).privateKey,
+          ),
         'token_signature_invalid',
+      ],
+      [
+        // The key a kid names decides the algorithm: an ES256 token under the PS256 key's kid is never checked.
+        'a token under the real kid with another algorithm',
+        async () => signRaw({ alg: 'ES256', kid: stack.signingKey.kid, typ: 'at+jwt' }, claims()),
+        'token_algorithm_refused',
       ],
       [
         'an unsigned token (alg none)',

@@ -68,6 +68,12 @@ describe('subgraph configuration', () => {
     expect(messageOf(() => loadAuthConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret }))).toContain(
       '- AUTH_KEY_ENCRYPTION_KEY: is required',
     );
-    expect(loadAuthConfig({})).toMatchObject({ PORT: 4001, ACCESS_TOKEN_TTL_SECONDS: 900 });
+    expect(loadAuthConfig({})).toMatchObject({ PORT: 4001, ACCESS_TOKEN_TTL_SECONDS: 900, ACCESS_TOKEN_ALG: 'PS256' });
+  });
+
+  it('signs access tokens with an asymmetric algorithm only', () => {
+    expect(loadAuthConfig({ ACCESS_TOKEN_ALG: 'ES256' })).toMatchObject({ ACCESS_TOKEN_ALG: 'ES256' });
+    for (const refused of ['HS256', 'none', 'RS512'])
+      expect(messageOf(() => loadAuthConfig({ ACCESS_TOKEN_ALG: refused }))).toContain('- ACCESS_TOKEN_ALG:');
   });
 });
