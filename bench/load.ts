@@ -1,7 +1,7 @@
 /**
  * Benchmark load generator, in its own process (pinned to its own core by bench/run.ts): autocannon against one URL.
- * argv[2]: JSON { url, body, headers, tokensFile?, tokenSlice?, seconds, warmupSeconds, connections, rate? }.
- * Prints one JSON line: { requests, rps, p50, p99, non2xx, status401, errors }.
+ * argv[2]: JSON { url, body, headers, tokensFile?, tokenSlice?, seconds, warmupSeconds, connections, rate?, amount? }.
+ * Prints one JSON line: { requests, rps, p50, p99, non2xx, status401, errors, tokensSent, tokensReused }.
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -18,13 +18,16 @@ interface LoadOptions {
   connections: number;
   /** A fixed rate (requests per second over all connections) instead of as fast as answered. */
   rate?: number;
+  /** Exactly this many requests (no warm-up), instead of `seconds` of them. */
+  amount?: number;
 }
 
+let tokens: string[] = [];
+// One position across the warm-up and the measured run: a token is sent once, so "a new token per request" never
+// meets the verified-token cache unless the slice runs out (reported as tokensReused).
+let next = 0;
+
 function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
-  const all = options.tokensFile ? readFileSync(options.tokensFile, 'utf8').split('\n').filter(Boolean) : [];
-  // Each run gets tokens no earlier run sent, so "a new token per request" never meets the verified-token cache.
-  const tokens = options.tokenSlice ? all.slice(options.tokenSlice.offset, options.tokenSlice.offset + options.tokenSlice.count) : all;
-  let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -33,7 +36,7 @@ function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> 
         body: options.body,
         headers: { 'content-type': 'application/json', ...options.headers },
         connections: options.connections,
-        duration: seconds,
+        ...(options.amount ? { amount: options.amount } : { duration: seconds }),
         ...(options.rate ? { overallRate: options.rate } : {}),
         ...(tokens.length
           ? {
@@ -55,7 +58,9 @@ function run(options: LoadOptions, seconds: number): Promise<autocannon.Result> 
 
 async function main() {
   const options = JSON.parse(process.argv[2]) as LoadOptions;
-  if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
+  const all = options.tokensFile ? readFileSync(options.tokensFile, 'utf8').split('\n').filter(Boolean) : [];
+  tokens = options.tokenSlice ? all.slice(options.tokenSlice.offset, options.tokenSlice.offset + options.tokenSlice.count) : all;
+  if (options.warmupSeconds > 0 && !options.amount) await run(options, options.warmupSeconds);
   const result = await run(options, options.seconds);
   console.log(
     JSON.stringify({
@@ -66,6 +71,8 @@ async function main() {
       non2xx: result.non2xx,
       status401: result.statusCodeStats?.['401']?.count ?? 0,
       errors: result.errors,
+      tokensSent: Math.min(next, tokens.length),
+      tokensReused: Math.max(0, next - tokens.length),
     }),
   );
 }

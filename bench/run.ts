@@ -3,13 +3,14 @@
  * Servers run as separate processes pinned to core 0, the load generator (autocannon) to core 1 (taskset, when the
  * machine has two cores). Prints a table and writes the raw figures to bench/results/<time>.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { decodeProtectedHeader as decodeJwtHeader } from 'jose';
 import { CONTEXT_HEADER, createContextSigner } from '../auth';
 import { DEMO_TENANTS } from '../subgraphs/kit/demoTenants';
 import { summariseProfile, type ProfileSummary } from './profile';
@@ -38,15 +39,22 @@ const QUERIES = {
   hop: { name: '_entities hop', query: '{ me { displayName records(first: 5) { nodes { title } } } }' },
 } as const;
 
-function node(core: number, args: string[], env: NodeJS.ProcessEnv, capture = false): ChildProcess {
+/** A Node process running `args` through tsx, pinned to `core` (null: not pinned; see pinNow). */
+function node(core: number | null, args: string[], env: NodeJS.ProcessEnv, capture = false): ChildProcess {
   const command = [process.execPath, '--import', 'tsx', ...args];
-  const child = spawn(pin ? 'taskset' : command[0], pin ? ['-c', String(core), ...command] : command.slice(1), {
+  const pinned = pin && core !== null;
+  const child = spawn(pinned ? 'taskset' : command[0], pinned ? ['-c', String(core), ...command] : command.slice(1), {
     cwd: root,
     env,
     stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
   });
   children.push(child);
   return child;
+}
+
+/** Pins a running process, every thread of it, to `core`. */
+function pinNow(pid: number, core: number) {
+  if (pin) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
 }
 
 async function waitForFile(file: string, child: ChildProcess, seconds = 120): Promise<string> {
@@ -68,9 +76,17 @@ function cpuMs(pid: number): number {
 }
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-async function load(
-  options: Record<string, unknown>,
-): Promise<{ requests: number; rps: number; p50: number; p99: number; non2xx: number; status401: number; errors: number }> {
+async function load(options: Record<string, unknown>): Promise<{
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  status401: number;
+  errors: number;
+  tokensSent: number;
+  tokensReused: number;
+}> {
   const child = node(
     1,
     ['bench/load.ts', JSON.stringify({ seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, headers: {}, ...options })],
@@ -153,7 +169,8 @@ async function main() {
   // Profiles (when on) go to BENCH_PROFILE_DIR, or a folder of the run's own removed at the end.
   const profileDir = process.env.BENCH_PROFILE_DIR ?? join(work, 'profiles');
   const subgraphsProfile = join(profileDir, 'subgraphs.cpuprofile');
-  const subgraphs = node(0, ['bench/servers/subgraphs.ts', subgraphsFile], {
+  // Not pinned while it mints the tokens (an RSA signature each; both cores), pinned to core 0 once ready.
+  const subgraphs = node(null, ['bench/servers/subgraphs.ts', subgraphsFile], {
     ...env,
     NODE_ENV: 'production',
     BENCH_TOKENS: String(TOKENS),
@@ -164,6 +181,7 @@ async function main() {
     jwksUrl: string;
     tokens: string;
   };
+  pinNow(subgraphs.pid!, 0);
   const gatewayEnv: NodeJS.ProcessEnv = {
     ...env,
     PORT: '0',
@@ -176,10 +194,17 @@ async function main() {
     RATE_LIMIT_PER_ADDRESS: '0',
     ...Object.fromEntries(Object.entries(stack.urls).map(([name, url]) => [`SUBGRAPH_${name.toUpperCase()}_URL`, url])),
   };
+  // Every scenario has a gateway process of its own: (e) fills its verified-token cache, (d) holds one token.
+  // `gatehouse-b` is the second instance of the revocation-lag measurement.
   const gateways: Record<string, { url: string; pid: number }> = {};
-  for (const mode of ['stock', 'gatehouse-noauth', 'gatehouse', 'gatehouse-b']) {
+  const GATEWAYS = ['stock', 'gatehouse-noauth', 'gatehouse', 'gatehouse-e', 'gatehouse-b'];
+  for (const mode of GATEWAYS) {
     const file = join(work, `${mode}.url`);
-    const child = node(0, ['bench/servers/gateway.ts', mode === 'gatehouse-b' ? 'gatehouse' : mode, file], gatewayEnv);
+    const child = node(
+      0,
+      ['bench/servers/gateway.ts', mode.startsWith('gatehouse-') && mode !== 'gatehouse-noauth' ? 'gatehouse' : mode, file],
+      gatewayEnv,
+    );
     gateways[mode] = { url: await waitForFile(file, child), pid: child.pid! };
   }
 
@@ -194,7 +219,7 @@ async function main() {
   // round 1 does not measure a cold JIT; each scenario then has its own short warm-up too.
   if (RUNS > 0) {
     console.log('Warming every gateway…');
-    for (const mode of ['stock', 'gatehouse-noauth', 'gatehouse', 'gatehouse-b'])
+    for (const mode of GATEWAYS.filter((mode) => mode !== 'gatehouse-b'))
       for (const { query } of Object.values(QUERIES)) {
         const headers = mode.startsWith('gatehouse') ? { authorization: `Bearer ${warmToken}` } : {};
         await load({ url: gateways[mode].url, body: JSON.stringify({ query }), headers, seconds: INITIAL_WARMUP, warmupSeconds: 0 });
@@ -212,6 +237,7 @@ async function main() {
     gatewayCpuMsPerRequest?: number;
     subgraphsCpuMsPerRequest: number;
   }> = [];
+  const tokensUsed: Array<{ offset: number; sent: number }> = [];
   // Every (e) scenario draws from its own slice of the minted tokens (wider than the gateway's token cache).
   const sliceSize = Math.floor(TOKENS / (RUNS * Object.keys(QUERIES).length));
   const tokenSlice = (run: number, query: string) => ({
@@ -245,12 +271,15 @@ async function main() {
         ],
         [
           '(e) Gatehouse, full auth, a new token per request',
-          gateways.gatehouse.url,
+          gateways['gatehouse-e'].url,
           { tokensFile: stack.tokens, tokenSlice: tokenSlice(run, key) },
-          gateways.gatehouse.pid,
+          gateways['gatehouse-e'].pid,
         ],
       );
-      for (const [label, url, options, pid] of scenarios.filter(([label]) => ONLY_SCENARIOS.includes(label[1]))) {
+      // Odd rounds run (a)…(e), even rounds (e)…(a): a drift of the machine during a round does not always favour
+      // the same side of a ratio.
+      const ordered = run % 2 ? scenarios : [...scenarios].reverse();
+      for (const [label, url, options, pid] of ordered.filter(([label]) => ONLY_SCENARIOS.includes(label[1]))) {
         const before = { gateway: pid ? cpuMs(pid) : 0, subgraphs: cpuMs(subgraphs.pid!) };
         const result = await load({ url, body, ...options });
         // Warm-up requests are counted at the measured rate: CPU is read around the whole load process.
@@ -258,12 +287,32 @@ async function main() {
         const cpu = pid ? (cpuMs(pid) - before.gateway) / requests : undefined;
         const subgraphCpu = (cpuMs(subgraphs.pid!) - before.subgraphs) / requests;
         rows.push({ run, query: name, scenario: label, ...result, gatewayCpuMsPerRequest: cpu, subgraphsCpuMsPerRequest: subgraphCpu });
+        if ('tokenSlice' in options) tokensUsed.push({ ...(options.tokenSlice as { offset: number }), sent: result.tokensSent });
         console.log(
-          `run ${run}  ${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`,
+          `run ${run}  ${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}${result.tokensReused ? `  (${result.tokensReused} requests reused a token: raise BENCH_TOKENS)` : ''}`,
         );
       }
     }
-  const gatewayRss = rssMb(gateways.gatehouse.pid);
+
+  // Memory under distinct tokens: the (e) gateway is sent every minted token its rounds did not send, once each.
+  const allTokens = (await readFile(stack.tokens, 'utf8')).split('\n').filter(Boolean);
+  const sent = new Set(tokensUsed.flatMap(({ offset, sent }) => Array.from({ length: sent }, (_, i) => offset + i)));
+  const unsent = allTokens.filter((_, i) => !sent.has(i));
+  if (unsent.length) {
+    const unsentFile = join(work, 'unsent.tokens');
+    await writeFile(unsentFile, unsent.join('\n'));
+    const bodyOne = JSON.stringify({ query: QUERIES.one.query });
+    const topUp = await load({
+      url: gateways['gatehouse-e'].url,
+      body: bodyOne,
+      tokensFile: unsentFile,
+      amount: unsent.length,
+      warmupSeconds: 0,
+    });
+    if (topUp.non2xx || topUp.errors) throw new Error('valid tokens were refused while filling the token cache');
+  }
+  const distinctTokens = sent.size + unsent.length;
+  const gatewayRss = rssMb(gateways['gatehouse-e'].pid);
 
   // Revocation lag: log out through gateway A, poll gateway B until it refuses the token.
   const lags: number[] = [];
@@ -382,6 +431,18 @@ async function main() {
     rounds: flood,
   };
 
+  // What checking one token costs, per signing algorithm, in process on core 0 (nothing else under load now).
+  const verifying = node(0, ['bench/verify.ts'], process.env, true);
+  let verifyOut = '';
+  verifying.stdout!.on('data', (chunk) => (verifyOut += chunk));
+  await new Promise((r) => verifying.once('exit', r));
+  const tokenVerification = JSON.parse(verifyOut.trim().split('\n').at(-1)!) as Array<{
+    alg: string;
+    newTokenMicros: number;
+    cachedTokenMicros: number;
+    tokenBytes: number;
+  }>;
+
   // The median of the runs, per query and scenario.
   const medianOf = (values: Array<number | undefined>) => {
     const known = values.filter((value): value is number => value !== undefined);
@@ -455,7 +516,10 @@ async function main() {
     rows,
     medians,
     ratios,
+    accessTokenAlg: decodeJwtHeader(warmToken).alg,
+    tokenVerification,
     gatewayRssMbAfterDistinctTokens: gatewayRss,
+    distinctTokens,
     loginRefusalMs: loginTiming,
     revocationLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), samples: lags.length },
     kidFlood: floodSummary,
@@ -481,12 +545,17 @@ async function main() {
     console.log(
       `Unknown-kid flood (${FLOOD_RATE} forged req/s, ${floodSummary.seconds} s in ${RUNS} bursts over ${floodSummary.spanSeconds.toFixed(0)} s): ${jwksFetches} JWKS fetch(es) for unknown kids (the ${COOLDOWN_MS / 1000} s cooldown allows ${floodSummary.allowedByCooldown}); valid traffic ${floodSummary.validRpsDuringFlood.toFixed(0)} req/s against ${floodSummary.validRpsAlone.toFixed(0)} without the flood (${((floodSummary.validRpsDuringFlood / floodSummary.validRpsAlone) * 100).toFixed(0)} %)`,
     );
+  console.log(
+    `Access tokens here: ${summary.accessTokenAlg}. CPU to check one token (µs, new / cached): ${tokenVerification
+      .map((row) => `${row.alg} ${row.newTokenMicros.toFixed(0)} / ${row.cachedTokenMicros.toFixed(1)}`)
+      .join(', ')}`,
+  );
   const shares = (summary: ProfileSummary) => summary.map((p) => `${p.where} ${(p.share * 100).toFixed(0)}%`).join(', ');
   if (profile) {
     console.log(`Gateway busy time under (d), hop: ${shares(profile.gateway)}`);
     console.log(`Subgraphs' busy time under (d), hop: ${shares(profile.subgraphs)}`);
   }
-  console.log(`Gateway RSS after ${TOKENS} distinct tokens: ${gatewayRss.toFixed(0)} MB`);
+  console.log(`Gateway RSS after ${distinctTokens} distinct tokens: ${gatewayRss.toFixed(0)} MB`);
   await mkdir(join(root, 'bench/results'), { recursive: true });
   const out = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   await writeFile(out, JSON.stringify(summary, null, 2));
