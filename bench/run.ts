@@ -202,7 +202,7 @@ async function main() {
     const file = join(work, `${mode}.url`);
     const child = node(
       0,
-      ['bench/servers/gateway.ts', mode.startsWith('gatehouse-') && mode !== 'gatehouse-noauth' ? 'gatehouse' : mode, file],
+      ['bench/servers/gateway.ts', mode === 'gatehouse-e' || mode === 'gatehouse-b' ? 'gatehouse' : mode, file],
       gatewayEnv,
     );
     gateways[mode] = { url: await waitForFile(file, child), pid: child.pid! };

@@ -8,8 +8,8 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS2
 export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
 /**
  * What new signing keys use unless configured (ACCESS_TOKEN_ALG). RSASSA-PSS: every gateway verifies each token once,
- * and an RSA signature is about three times cheaper to verify than ES256 or EdDSA (bench/README); signing, once per
- * login or refresh, costs about a millisecond.
+ * and checking an RSA signature takes about half the CPU of ES256 or EdDSA (`npm run bench`, README); signing, once
+ * per login or refresh, costs about a third of a millisecond.
  */
 export const DEFAULT_ACCESS_TOKEN_ALGORITHM: AccessTokenAlgorithm = 'PS256';
 
