@@ -45,6 +45,8 @@ export function createRateLimits(options: RateLimitOptions) {
   };
 
   return {
+    /** False when every limit is off: there is nothing to spend per request. */
+    active: Object.values(limiters).some(Boolean),
     /** Spends one request for each key given; the first exhausted scope decides. */
     async consume(keys: { user?: string; tenant?: string; address: string }): Promise<RateLimitDecision> {
       const attempts: Array<[RateLimitScope, Promise<unknown>]> = [];
