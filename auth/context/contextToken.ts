@@ -1,5 +1,4 @@
 import { createHash, createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 
 /**
  * The signed context the gateway forwards on every subgraph call, and its verification on the subgraph side.
@@ -145,8 +144,6 @@ export interface ContextVerifierOptions {
   /** This subgraph's name: the only audience accepted. */
   audience: string;
   clockToleranceSeconds?: number;
-  /** Verified headers remembered (bounded LRU, each until it expires); default 10 000. */
-  cacheSize?: number;
   now?: () => number;
 }
 
@@ -160,8 +157,9 @@ export interface VerifiedContext {
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /**
- * Creates the subgraph-side verifier. `verifyHeader` checks the signature, audience and lifetime (a verified header
- * is remembered, so a repeat costs a map lookup); `checkBody` then binds it to the call's body. `verify` does both.
+ * Creates the subgraph-side verifier. `verifyHeader` checks the signature, audience and lifetime; `checkBody` then
+ * binds it to the call's body. `verify` does both. Nothing is cached: the gateway signs every call afresh (its own
+ * jti and body hash), so a cache of verified headers would never be hit, only fill the heap; one check is one HMAC.
  * Each throws ContextTokenError (missing, malformed, bad signature, another audience, expired or over-long, bad
  * claims, another body).
  */
@@ -171,9 +169,10 @@ export function createContextVerifier(options: ContextVerifierOptions) {
   const tolerance = options.clockToleranceSeconds ?? 5;
   const now = options.now ?? Date.now;
   if (!audience) throw new TypeError('createContextVerifier: "audience" is required');
-  const verified = new LRUCache<string, VerifiedContext>({ max: options.cacheSize ?? 10_000 });
 
-  function verifyUncached(header: string): VerifiedContext {
+  function verifyHeader(header: string | string[] | undefined): VerifiedContext {
+    if (header === undefined || header === '') throw new ContextTokenError('context_missing');
+    if (typeof header !== 'string' || header.length > 8192) throw new ContextTokenError('context_malformed');
     const firstDot = header.indexOf('.');
     const lastDot = header.lastIndexOf('.');
     if (firstDot <= 0 || lastDot === firstDot) throw new ContextTokenError('context_malformed');
@@ -226,20 +225,6 @@ export function createContextVerifier(options: ContextVerifierOptions) {
       };
     }
     return { context: { user, clientAddress: claims.cip, requestId: claims.rid }, bodyHash: claims.bh, expiresAt: exp };
-  }
-
-  function verifyHeader(header: string | string[] | undefined): VerifiedContext {
-    if (header === undefined || header === '') throw new ContextTokenError('context_missing');
-    if (typeof header !== 'string' || header.length > 8192) throw new ContextTokenError('context_malformed');
-    const cached = verified.get(header);
-    if (cached) {
-      if (cached.expiresAt + tolerance > now() / 1000) return cached;
-      verified.delete(header);
-      throw new ContextTokenError('context_expired');
-    }
-    const result = verifyUncached(header);
-    verified.set(header, result);
-    return result;
   }
 
   function checkBody(result: VerifiedContext, bodyHash: string): ForwardedContext {
