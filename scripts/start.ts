@@ -32,7 +32,9 @@ async function main() {
   let pool: pg.Pool;
   let closePool: () => Promise<void>;
   if (env.DATABASE_URL) {
-    pool = openPool(env.DATABASE_URL, 20);
+    pool = openPool(env.DATABASE_URL, 20, (error) =>
+      console.warn(`database: an idle connection failed (${error.message}); the pool dropped it`),
+    );
     closePool = () => pool.end();
   } else {
     console.log(`Starting the embedded Postgres (PGlite) in ${join(dataDir, 'pglite')} …`);

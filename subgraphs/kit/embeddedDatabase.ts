@@ -22,7 +22,14 @@ export async function openEmbeddedPool(dataDir: string | undefined): Promise<{ p
   };
 }
 
-/** A pool for DATABASE_URL (real Postgres). */
-export function openPool(databaseUrl: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+/**
+ * A pool for DATABASE_URL (real Postgres). An idle connection that dies (Postgres restarted, the session terminated,
+ * the network cut) makes pg-pool emit 'error': without a listener that would be an unhandled 'error' event and bring
+ * the whole process down. pg-pool has already dropped the broken connection; the next query opens a new one, and a
+ * query that cannot reach the database fails with its own error (answered as SERVICE_UNAVAILABLE).
+ */
+export function openPool(databaseUrl: string, max = 10, onIdleError: (error: Error) => void = () => undefined): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  pool.on('error', onIdleError);
+  return pool;
 }

@@ -58,9 +58,11 @@ export async function serveSubgraph<C extends SubgraphConfig>(
 ): Promise<RunningSubgraph> {
   let closePool: (() => Promise<void>) | undefined;
   let pool = options.pool;
+  // Set once the service's logger exists (an idle connection rarely dies during start-up; it is never fatal).
+  let reportIdleError: ((error: Error) => void) | undefined;
   if (!pool) {
     if (config.DATABASE_URL) {
-      const own = openPool(config.DATABASE_URL);
+      const own = openPool(config.DATABASE_URL, 10, (error) => reportIdleError?.(error));
       pool = own;
       closePool = () => own.end();
     } else {
@@ -84,6 +86,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     beforeListen: options.beforeListen,
   });
+  reportIdleError = (error) => app.log.warn({ err: error }, 'an idle database connection failed; the pool dropped it');
   return {
     app,
     url,

@@ -1,0 +1,107 @@
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type pg from 'pg';
+import { openPool } from '../../subgraphs/kit';
+
+// The pool's connections go through a TCP relay that the test can cut, to the Postgres server of DATABASE_URL or,
+// without it, to an embedded PGlite served over the Postgres wire protocol (@electric-sql/pglite-socket).
+let upstream: { host: string; port: number; user: string; database: string; close(): Promise<void> };
+let relay: { port: number; connections: number; cut(): void; close(): Promise<void> };
+
+async function startRelay(target: { host: string; port: number }): Promise<typeof relay> {
+  const open = new Set<Socket>();
+  let connections = 0;
+  const server: Server = createServer((client) => {
+    connections += 1;
+    const server = connect(target.port, target.host);
+    for (const [from, to] of [
+      [client, server],
+      [server, client],
+    ]) {
+      open.add(from);
+      from.on('error', () => to.destroy());
+      from.on('close', () => (open.delete(from), to.destroy()));
+      from.pipe(to);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    cut: () => open.forEach((socket) => socket.destroy()),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+beforeAll(async () => {
+  if (process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    upstream = {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username),
+      database: url.pathname.slice(1),
+      close: async () => undefined,
+    };
+  } else {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+    const db = await PGlite.create();
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const socketServer = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+    await socketServer.start();
+    upstream = {
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      database: 'postgres',
+      close: async () => {
+        await socketServer.stop();
+        await db.close();
+      },
+    };
+  }
+  relay = await startRelay(upstream);
+});
+afterAll(async () => {
+  await relay?.close();
+  await upstream?.close();
+});
+
+async function eventually(check: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the database pool of a service', () => {
+  it('survives an idle connection dying under it, and the next query opens a new one', async () => {
+    const idleErrors: Error[] = [];
+    const pool: pg.Pool = openPool(`postgres://${upstream.user}@127.0.0.1:${relay.port}/${upstream.database}`, 1, (error) =>
+      idleErrors.push(error),
+    );
+    try {
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(pool.idleCount).toBe(1);
+      const before = relay.connections;
+
+      // The connection dies while idle in the pool (a restart, a terminated session, a cut network). Without the
+      // pool's listener this 'error' event would be unhandled and end the process (and this test file).
+      relay.cut();
+      await eventually(() => idleErrors.length > 0);
+      expect(pool.totalCount).toBe(0);
+
+      expect((await pool.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+      expect(relay.connections).toBe(before + 1);
+      expect(idleErrors).toHaveLength(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});
