@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openEmbeddedPool } from '../../subgraphs/kit';
+import { openEmbeddedPool, openPool } from '../../subgraphs/kit';
 
 export interface TestDatabase {
   pool: pg.Pool;
@@ -26,7 +26,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const testUrl = new URL(url);
   testUrl.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: testUrl.href, max: 10 });
+  // openPool, as the services use it: pool.end() below resolves before every session is gone, and one the forced drop
+  // terminates first must not surface as an unhandled 'error' event of an idle connection.
+  const pool = openPool(testUrl.href, 10);
   return {
     pool,
     kind: 'postgres',
