@@ -86,7 +86,10 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     beforeListen: options.beforeListen,
   });
-  reportIdleError = (error) => app.log.warn({ err: error }, 'an idle database connection failed; the pool dropped it');
+  // The code and message only: pg-pool hangs the whole connection on the error (`error.client`: its parameters and
+  // socket; pg keeps the password non-enumerable), which the error serializer would write out at length.
+  reportIdleError = (error) =>
+    app.log.warn({ code: (error as { code?: string }).code }, `an idle database connection failed (${error.message}); the pool dropped it`);
   return {
     app,
     url,

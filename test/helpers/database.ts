@@ -6,6 +6,8 @@ export interface TestDatabase {
   pool: pg.Pool;
   /** Where the database lives: 'postgres' (DATABASE_URL) or 'pglite'. */
   kind: 'postgres' | 'pglite';
+  /** The fresh database's own URL (Postgres only). */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     pool,
     kind: 'postgres',
+    url: testUrl.href,
     async close() {
       await pool.end();
       const cleanup = new pg.Client({ connectionString: url });

@@ -1,6 +1,11 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type pg from 'pg';
-import { openPool } from '../../subgraphs/kit';
+import { openPool, serveSubgraph } from '../../subgraphs/kit';
+import * as users from '../../subgraphs/users/subgraph';
+import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+import { createTestDatabase } from '../helpers/database';
 
 // The pool's connections go through a TCP relay that the test can cut, to the Postgres server of DATABASE_URL or,
 // without it, to an embedded PGlite served over the Postgres wire protocol (@electric-sql/pglite-socket).
@@ -36,27 +41,26 @@ async function startRelay(target: { host: string; port: number }): Promise<typeo
 
 beforeAll(async () => {
   if (process.env.DATABASE_URL) {
-    const url = new URL(process.env.DATABASE_URL);
+    // A database of this file's own (the service below migrates into it), dropped afterwards.
+    const db = await createTestDatabase();
+    const url = new URL(db.url!);
     upstream = {
       host: url.hostname,
       port: Number(url.port || 5432),
       user: decodeURIComponent(url.username),
       database: url.pathname.slice(1),
-      close: async () => undefined,
+      close: () => db.close().catch(() => undefined),
     };
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     const db = await PGlite.create();
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-    const socketServer = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+    // PGlite is one session; the socket server queues the connections' queries onto it.
+    const socketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 20 });
     await socketServer.start();
     upstream = {
       host: '127.0.0.1',
-      port,
+      port: Number(socketServer.getServerConn().split(':').at(-1)),
       user: 'postgres',
       database: 'postgres',
       close: async () => {
@@ -102,6 +106,35 @@ describe('the database pool of a service', () => {
       expect(idleErrors).toHaveLength(1);
     } finally {
       await pool.end();
+    }
+  });
+
+  it('is logged by the service that owns it with its code and message only, never the connection string', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const password = `pool-secret-${randomBytes(8).toString('hex')}`;
+    const config = loadUsersConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      DATABASE_URL: `postgres://${upstream.user}:${password}@127.0.0.1:${relay.port}/${upstream.database}`,
+    });
+    const running = await serveSubgraph(users, config, { contextKey: randomBytes(32), logger: { level: 'warn', stream: sink } });
+    try {
+      relay.cut();
+      await eventually(() => lines.some((line) => line.includes('an idle database connection failed')));
+      const [line] = lines.filter((entry) => entry.includes('an idle database connection failed'));
+      expect(JSON.parse(line)).toMatchObject({ level: 40, msg: expect.stringContaining('the pool dropped it') });
+      expect(lines.join('')).not.toContain(password);
+      // The service still answers from its database: the pool opened a new connection.
+      const response = await fetch(running.url.replace('/graphql', '/health/ready'));
+      expect(response.status).toBe(200);
+    } finally {
+      await running.close();
     }
   });
 });
