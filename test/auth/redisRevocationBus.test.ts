@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { createRedisRevocationBus, type BusState, type RevocationEvent } from '../../auth';
 import { startPrivateRedis } from '../helpers/redisServer';
+import { eventually } from '../helpers/eventually';
 
 let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
 beforeAll(async () => {
@@ -18,14 +19,6 @@ const event = (n: number): RevocationEvent => ({
   at: Date.now(),
   forgetAt: Date.now() + 60_000,
 });
-
-async function eventually(check: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('the Redis revocation bus', () => {
   it('delivers, survives a dropped connection and a Redis restart without losing an event, and replays for late subscribers', async () => {

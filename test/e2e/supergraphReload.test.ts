@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { composeSupergraph } from '../../scripts/composition';
 import { startStack, type Stack } from '../helpers/stack';
+import { eventually } from '../helpers/eventually';
 
 let stack: Stack;
 let token: string;
@@ -12,15 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
 
 const complaintsQuery = '{ complaints(first: 1) { nodes { id } } }';
 const complaintsAvailable = async () => (await stack.gql(complaintsQuery, { token })).body.data?.complaints !== undefined;
@@ -48,10 +40,14 @@ it('switches to a changed supergraph without a restart and without failing reque
 
   expect(await complaintsAvailable()).toBe(true);
   await writeFile(stack.supergraphPath, reduced.supergraphSdl);
-  await eventually(async () => {
-    const result = await stack.gql(complaintsQuery, { token });
-    return result.body.errors?.[0]?.extensions?.code === 'GRAPHQL_VALIDATION_FAILED';
-  });
+  await eventually(
+    async () => {
+      const result = await stack.gql(complaintsQuery, { token });
+      return result.body.errors?.[0]?.extensions?.code === 'GRAPHQL_VALIDATION_FAILED';
+    },
+    10_000,
+    50,
+  );
 
   // A broken file is refused: the gateway keeps serving the schema it has.
   await writeFile(stack.supergraphPath, 'this is not a supergraph');
@@ -60,7 +56,7 @@ it('switches to a changed supergraph without a restart and without failing reque
   expect((await stack.gql('{ me { displayName } }', { token })).body.data.me.displayName).toBe('Acme Member');
 
   await writeFile(stack.supergraphPath, full);
-  await eventually(complaintsAvailable);
+  await eventually(complaintsAvailable, 10_000, 50);
 
   running = false;
   await traffic;

@@ -6,6 +6,7 @@ import { openPool, serveSubgraph } from '../../subgraphs/kit';
 import * as users from '../../subgraphs/users/subgraph';
 import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
 import { createTestDatabase } from '../helpers/database';
+import { eventually } from '../helpers/eventually';
 
 // The pool's connections go through a TCP relay that the test can cut, to the Postgres server of DATABASE_URL or,
 // without it, to an embedded PGlite served over the Postgres wire protocol (@electric-sql/pglite-socket).
@@ -75,14 +76,6 @@ afterAll(async () => {
   await relay?.close();
   await upstream?.close();
 });
-
-async function eventually(check: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('the database pool of a service', () => {
   it('survives an idle connection dying under it, and the next query opens a new one', async () => {
