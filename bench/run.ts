@@ -124,7 +124,12 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
-const median = (values: number[]) => percentile(values, 50);
+/** The middle value; for an even count, the mean of the two middle ones (not the upper one, which would flatter). */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 
 async function main() {
   const work = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
