@@ -509,38 +509,40 @@ async function main() {
   // round run back to back, so they share the machine's state); the figure is the median over rounds, with the
   // lowest and highest round beside it. (a) is the one-subgraph query for both: the subgraph alone makes no hop.
   const RATIOS = ['b/a', 'c/a', 'd/a', 'e/a', 'c/b', 'd/b', 'e/b', 'd/c', 'e/d'] as const;
+  const rounds = Array.from({ length: RUNS }, (_, i) => rows.filter((row) => row.run === i + 1));
+  const rowOf = (round: typeof rows, query: string, letter: string) =>
+    round.find((row) => row.query === query && row.scenario.startsWith(`(${letter})`));
   const rpsOf = (round: typeof rows, query: string, letter: string) =>
-    round.find((row) => row.query === (letter === 'a' ? QUERIES.one.name : query) && row.scenario.startsWith(`(${letter})`))?.rps ?? NaN;
-  const ratios = Object.values(QUERIES).map(({ name }) => {
-    const perRound = Array.from({ length: RUNS }, (_, i) => rows.filter((row) => row.run === i + 1));
-    return {
-      query: name,
-      ...Object.fromEntries(
-        RATIOS.map((ratio) => {
-          const values = perRound.map((round) => rpsOf(round, name, ratio[0]) / rpsOf(round, name, ratio[2]));
-          return [ratio, { median: median(values), lowest: Math.min(...values), highest: Math.max(...values) }];
-        }),
-      ),
-    } as { query: string } & Record<(typeof RATIOS)[number], { median: number; lowest: number; highest: number }>;
-  });
+    rowOf(round, letter === 'a' ? QUERIES.one.name : query, letter)?.rps ?? NaN;
+  const ratios = Object.values(QUERIES).map(
+    ({ name }) =>
+      ({
+        query: name,
+        ...Object.fromEntries(
+          RATIOS.map((ratio) => {
+            const values = rounds.map((round) => rpsOf(round, name, ratio[0]) / rpsOf(round, name, ratio[2]));
+            return [ratio, { median: median(values), lowest: Math.min(...values), highest: Math.max(...values) }];
+          }),
+        ),
+      }) as { query: string } & Record<(typeof RATIOS)[number], { median: number; lowest: number; highest: number }>,
+  );
   // What stands between e/d and its target: core 0 is saturated, so throughput goes as 1 / (core-0 CPU per request),
   // and e/d ≥ 0.85 leaves a new token (1 / 0.85 − 1) × (d)'s CPU per request. Beside it, what a new token cost here
   // ((e) − (d), gateway + subgraphs, within each round) and what one check costs in process (jose, no HTTP).
   const accessTokenAlg = decodeJwtHeader(warmToken).alg!;
   const coreCpuOf = (round: typeof rows, query: string, letter: string) => {
-    const row = round.find((r) => r.query === query && r.scenario.startsWith(`(${letter})`));
+    const row = rowOf(round, query, letter);
     return row ? (row.gatewayCpuMsPerRequest ?? NaN) + row.subgraphsCpuMsPerRequest : NaN;
   };
   const newTokenBudget = Object.values(QUERIES)
     .filter(({ name }) => rows.some((row) => row.query === name))
     .map(({ name }) => {
-      const perRound = Array.from({ length: RUNS }, (_, i) => rows.filter((row) => row.run === i + 1));
-      const d = perRound.map((round) => coreCpuOf(round, name, 'd') * 1000);
-      const extra = perRound.map((round, i) => coreCpuOf(round, name, 'e') * 1000 - d[i]);
+      const d = rounds.map((round) => coreCpuOf(round, name, 'd') * 1000);
+      const extra = rounds.map((round, i) => coreCpuOf(round, name, 'e') * 1000 - d[i]);
       return {
         query: name,
         dCoreCpuMicrosPerRequest: median(d),
-        allowedByTargetMicros: median(d.map((value) => value * (1 / 0.85 - 1))),
+        allowedByTargetMicros: median(d) * (1 / 0.85 - 1),
         newTokenCostMicros: median(extra),
         checkInProcessMicros: tokenVerification.find((row) => row.alg === accessTokenAlg)?.newTokenMicros,
       };
