@@ -66,20 +66,6 @@ export interface CreateGatewayOptions {
   staticIdentity?: ContextUser;
 }
 
-/**
- * The token limit refuses while the query is parsed, which Apollo Server answers with 500; it is the client's query,
- * so it answers 400. Only 500s are looked at.
- */
-function clientErrorStatus(response: { status?: number; body: { kind: string; string?: string } }): number | undefined {
-  if (response.status !== 500 || response.body.kind !== 'complete' || !response.body.string) return undefined;
-  try {
-    const errors = (JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: string } }> }).errors ?? [];
-    return errors.length && errors.every((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED') ? 400 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function refusalBody(code: string, message: string, reason: string) {
   return JSON.stringify({ errors: [{ message, extensions: { code, reason } }] });
 }
@@ -162,11 +148,13 @@ export async function createGateway(options: CreateGatewayOptions) {
     redisUrl: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
   });
-  // Query limits run as validation rules: an abusive operation is refused before any plan or subgraph call.
+  // Query limits run as validation rules: an abusive operation is refused before any plan or subgraph call. The
+  // token limit is graphql-js's own parse option (below): armor's version parses every new query a second time, in
+  // a plugin hook, and turns a plain syntax error into GRAPHQL_VALIDATION_FAILED.
   const armor = new ApolloArmor({
     maxDepth: { n: config.MAX_DEPTH, ignoreIntrospection: true },
     maxAliases: { n: config.MAX_ALIASES },
-    maxTokens: { n: config.MAX_TOKENS },
+    maxTokens: { enabled: false },
     maxDirectives: { n: config.MAX_DIRECTIVES },
     costLimit: { maxCost: config.MAX_COST, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: config.isProduction },
@@ -175,6 +163,8 @@ export async function createGateway(options: CreateGatewayOptions) {
   const server = new ApolloServer<GatewayContext>({
     gateway,
     validationRules: armor.validationRules,
+    // Over the limit the parser stops at once: GRAPHQL_PARSE_FAILED (400), like any syntax error.
+    parseOptions: { maxTokens: config.MAX_TOKENS },
     logger: log,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
@@ -297,7 +287,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
     if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
-    reply.code(clientErrorStatus(response) ?? response.status ?? 200);
+    reply.code(response.status ?? 200);
     log.debug(
       { requestId, status: response.status ?? 200, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null },
       'request executed',

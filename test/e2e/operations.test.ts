@@ -40,13 +40,26 @@ describe('query limits, before any subgraph call', () => {
   it.each([
     ['depth', deep],
     ['aliases', aliases],
-    ['tokens', tokens],
     ['directives', directives],
     ['cost', costly],
   ])('refuses too much %s', async (_name, query) => {
     const result = await stack.gql(query, { token });
     expect(result.status).toBe(400);
     expect(codeOf(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(stack.totalCalls()).toBe(0);
+  });
+
+  // The parser stops at the limit, as Apollo Router's does: a parse failure, like any syntax error.
+  it.each([
+    ['too many tokens', tokens],
+    ['a syntax error', '{ me { id }'],
+    ['a stray character', '{ me { id } } %'],
+  ])('answers %s with GRAPHQL_PARSE_FAILED', async (_name, query) => {
+    const result = await stack.gql(query, { token });
+    expect(result.status).toBe(400);
+    expect(result.body.errors).toHaveLength(1);
+    expect(codeOf(result)).toBe('GRAPHQL_PARSE_FAILED');
+    expect(result.body.errors?.[0].message).toMatch(/^Syntax Error: /);
     expect(stack.totalCalls()).toBe(0);
   });
 
