@@ -6,6 +6,7 @@ export * from './errors';
 export * from './permissions';
 export * from './tokens/issueAccessToken';
 export * from './tokens/createJwksCache';
+export * from './tokens/claims';
 export * from './tokens/verifyAccessToken';
 export * from './tokens/signingKeys';
 export * from './context/contextToken';

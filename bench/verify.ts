@@ -5,7 +5,14 @@
  * checks in flight as under load; medians of three rounds. Run pinned to one core by bench/run.ts; prints one JSON
  * line.
  */
-import { ACCESS_TOKEN_ALGORITHMS, createAccessTokenIssuer, createAccessTokenVerifier, generateSigningKey, type ResolvedKey } from '../auth';
+import {
+  ACCESS_TOKEN_ALGORITHMS,
+  createAccessTokenIssuer,
+  createAccessTokenVerifier,
+  createStaticKeyResolver,
+  generateSigningKey,
+  type ResolvedKey,
+} from '../auth';
 import { importJWK } from 'jose';
 import { authenticateRequest } from '../gateway/authenticateRequest';
 
@@ -38,7 +45,7 @@ async function main() {
     const verifier = createAccessTokenVerifier({
       issuer,
       audience,
-      keys: { getKey: async (kid) => (kid === key.kid ? resolved : undefined) },
+      keys: createStaticKeyResolver([resolved]),
     });
     const revocations = { check: () => 'ok' as const };
     const check = async (token: string) => {

@@ -20,6 +20,8 @@ const externalIssuerSchema = z
     rolesClaim: z.string().min(1).default('roles'),
     roleMap: z.record(z.string(), z.enum(ROLE_NAMES)).optional(),
     userIdClaim: z.string().min(1).default('sub'),
+    /** The longest exp − iat accepted from this provider (providers commonly issue 1-hour tokens). */
+    maxTokenLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600),
   })
   .strict()
   .refine((value) => Boolean(value.tenantId) !== Boolean(value.tenantClaim), 'needs exactly one of tenantId and tenantClaim');
@@ -56,6 +58,8 @@ const schema = z.object({
   JWKS_MAX_STALE_MS: z.coerce.number().int().min(0).default(3_600_000),
   CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(60).default(3600),
+  // The auth service's own tokens live 15 minutes (ACCESS_TOKEN_TTL_SECONDS 900): a little more, never a day.
+  MAX_TOKEN_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
   TOKEN_CACHE_SIZE: z.coerce.number().int().min(1).default(10_000),
   CONTEXT_SIGNING_SECRET: base64urlSecret.optional(),
   CONTEXT_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(30),

@@ -64,6 +64,8 @@ export interface CreateGatewayOptions {
    * not reachable from configuration.
    */
   staticIdentity?: ContextUser;
+  /** The clock of token and key-set checks, in ms since the epoch; default Date.now (tests move it). */
+  now?: () => number;
 }
 
 function refusalBody(code: string, message: string, reason: string) {
@@ -95,10 +97,7 @@ export async function createGateway(options: CreateGatewayOptions) {
   const metrics = createGatewayMetrics();
   const tracing = initTracing({ serviceName: config.OTEL_SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
 
-  const verifier = createTokenVerifier(config, {
-    onFetch: (result, reason) => metrics.jwksFetches.inc({ result, reason }),
-    onCache: (result) => metrics.tokenCache.inc({ result }),
-  });
+  const verifier = createTokenVerifier(config, { metrics, log, now: options.now });
   const jwks = verifier.localJwks;
 
   const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;

@@ -7,9 +7,12 @@ import {
   type AccessTokenVerifier,
   type JwksCache,
   type JwksFetchReason,
+  type KeyResolver,
   type Principal,
+  type SkippedKey,
 } from '../auth';
 import type { ExternalIssuer, GatewayConfig } from './config';
+import type { GatewayMetrics } from './metrics';
 
 interface IssuerEntry {
   issuer: string;
@@ -17,6 +20,13 @@ interface IssuerEntry {
   /** Resolves the issuer's key set (discovery first, when configured) and loads it. */
   load(): Promise<void>;
   jwks(): JwksCache | undefined;
+}
+
+export interface TokenVerifierOptions {
+  metrics: Pick<GatewayMetrics, 'jwksFetches' | 'jwksKeysSkipped' | 'tokenCache' | 'unknownRoles'>;
+  log: { warn(details: object, message: string): void };
+  /** The clock of token and key-set checks, ms since the epoch; default Date.now. */
+  now?: () => number;
 }
 
 /** Reads an OpenID Connect discovery document and returns its jwks_uri; its `issuer` must be exactly ours. */
@@ -35,27 +45,47 @@ async function discoverJwksUri(issuer: string): Promise<string> {
  * is checked only against the keys of the issuer it names: a token naming issuer A and signed with issuer B's key
  * finds no such key and is refused. Unknown issuers are refused before any cryptography.
  */
-export function createTokenVerifier(
-  config: GatewayConfig,
-  events: { onFetch(result: 'ok' | 'error', reason: JwksFetchReason): void; onCache(result: 'hit' | 'miss'): void },
-) {
-  const { onFetch } = events;
+export function createTokenVerifier(config: GatewayConfig, options: TokenVerifierOptions) {
+  const { metrics, log } = options;
+  const now = options.now ?? Date.now;
+  const onCache = (result: 'hit' | 'miss') => metrics.tokenCache.inc({ result });
   const common = {
+    now,
     clockToleranceSeconds: config.CLOCK_TOLERANCE_SECONDS,
     maxTokenAgeSeconds: config.MAX_TOKEN_AGE_SECONDS,
     cacheSize: config.TOKEN_CACHE_SIZE,
+    onUnknownRoles(roles: readonly string[], principal: { issuer: string; userId: string; tenantId: string }) {
+      metrics.unknownRoles.inc();
+      const named = roles.slice(0, 10).map((role) => role.slice(0, 64));
+      log.warn({ ...principal, roles: named }, 'access token names unknown roles; they are dropped');
+    },
   };
-  const jwksOptions = {
+  const jwksOptions = (issuer: string) => ({
     cooldownMs: config.JWKS_COOLDOWN_MS,
     refreshIntervalMs: config.JWKS_REFRESH_MS,
     maxStaleMs: config.JWKS_MAX_STALE_MS,
-    onFetch,
-  };
+    now,
+    onFetch(result: 'ok' | 'error', reason: JwksFetchReason, error?: Error) {
+      metrics.jwksFetches.inc({ result, reason });
+      // A failed first load is logged by whoever awaits load(); a failed refresh or unknown-kid fetch only here.
+      if (error && reason !== 'load') log.warn({ issuer, reason, error: error.message }, 'key set fetch failed; the held set stays in use');
+    },
+    onSkippedKeys(skipped: readonly SkippedKey[]) {
+      for (const { reason } of skipped) metrics.jwksKeysSkipped.inc({ reason });
+      log.warn({ issuer, skipped }, 'key set holds keys that cannot verify tokens; they are left out, the rest is used');
+    },
+  });
 
-  const localJwks = createJwksCache({ url: config.AUTH_JWKS_URL, ...jwksOptions });
+  const localJwks = createJwksCache({ url: config.AUTH_JWKS_URL, ...jwksOptions(config.TOKEN_ISSUER) });
   const local: IssuerEntry = {
     issuer: config.TOKEN_ISSUER,
-    verifier: createAccessTokenVerifier({ issuer: config.TOKEN_ISSUER, audience: config.TOKEN_AUDIENCE, keys: localJwks, ...common }),
+    verifier: createAccessTokenVerifier({
+      issuer: config.TOKEN_ISSUER,
+      audience: config.TOKEN_AUDIENCE,
+      keys: localJwks,
+      maxTokenLifetimeSeconds: config.MAX_TOKEN_LIFETIME_SECONDS,
+      ...common,
+    }),
     load: () => localJwks.load(),
     jwks: () => localJwks,
   };
@@ -63,7 +93,16 @@ export function createTokenVerifier(
   const externalEntry = (external: ExternalIssuer): IssuerEntry => {
     let jwks: JwksCache | undefined;
     // Until the key set is known every lookup fails: such tokens are refused, never trusted.
-    const keys = { getKey: async (kid: string) => (jwks ? jwks.getKey(kid) : undefined) };
+    const keys: KeyResolver = {
+      getKey: async (kid) => (jwks ? jwks.getKey(kid) : undefined),
+      heldKey: (kid) => jwks?.heldKey(kid),
+      get generation() {
+        return jwks?.generation ?? 0;
+      },
+      get usableUntil() {
+        return jwks?.usableUntil ?? -Infinity;
+      },
+    };
     return {
       issuer: external.issuer,
       verifier: createAccessTokenVerifier({
@@ -72,12 +111,13 @@ export function createTokenVerifier(
         keys,
         typ: external.typ,
         requiredClaims: ['exp', 'iat'],
+        maxTokenLifetimeSeconds: external.maxTokenLifetimeSeconds,
         claims: createExternalClaimMapping(external),
         external: true,
         ...common,
       }),
       async load() {
-        jwks ??= createJwksCache({ url: external.jwksUri ?? (await discoverJwksUri(external.issuer)), ...jwksOptions });
+        jwks ??= createJwksCache({ url: external.jwksUri ?? (await discoverJwksUri(external.issuer)), ...jwksOptions(external.issuer) });
         await jwks.load();
       },
       jwks: () => jwks,
@@ -94,15 +134,22 @@ export function createTokenVerifier(
     localJwks,
     externalIssuers: all.filter((entry) => entry !== local),
     async verify(token: string): Promise<Principal> {
-      // A token seen before is answered from its issuer's cache without decoding anything.
+      // A token seen before is answered from its issuer's cache without decoding anything, after the checks that
+      // depend on the time and the key set (a remembered token that would now be refused throws here).
       for (const entry of all) {
-        const cached = entry.verifier.cached(token);
+        let cached: Principal | undefined;
+        try {
+          cached = entry.verifier.cached(token);
+        } catch (error) {
+          onCache('hit');
+          throw error;
+        }
         if (cached) {
-          events.onCache('hit');
+          onCache('hit');
           return cached;
         }
       }
-      events.onCache('miss');
+      onCache('miss');
       if (all.length === 1) return local.verifier.verify(token);
       let issuer: unknown;
       try {

@@ -44,6 +44,17 @@ export function createGatewayMetrics() {
       labelNames: ['result', 'reason'] as const,
       registers: [registry],
     }),
+    jwksKeysSkipped: new Counter({
+      name: 'gatehouse_jwks_keys_skipped_total',
+      help: 'Keys left out of a fetched key set, by reason (the rest of the set is used); counted at every fetch',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    unknownRoles: new Counter({
+      name: 'gatehouse_token_unknown_roles_total',
+      help: 'Verified tokens that named a role Gatehouse does not have (the role was dropped)',
+      registers: [registry],
+    }),
     revocationLag: new Histogram({
       name: 'gatehouse_revocation_lag_seconds',
       help: 'Time from a revocation being published to this gateway applying it',

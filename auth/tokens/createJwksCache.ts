@@ -1,4 +1,4 @@
-import { importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
 import { ACCESS_TOKEN_ALGORITHMS, type AccessTokenAlgorithm } from './issueAccessToken';
 
 export interface ResolvedKey {
@@ -6,6 +6,16 @@ export interface ResolvedKey {
   /** The algorithm this key verifies. Chosen by the key, never by a token's header. */
   alg: AccessTokenAlgorithm;
   key: CryptoKey | KeyObject;
+}
+
+/** Why a key of a fetched set was left out; the rest of the set is used. */
+export type SkippedKeyReason =
+  'kid_missing' | 'kid_duplicate' | 'algorithm_unsupported' | 'not_for_verification' | 'private_key' | 'key_invalid';
+
+export interface SkippedKey {
+  /** The key's kid when it has a usable one (never key material). */
+  kid?: string;
+  reason: SkippedKeyReason;
 }
 
 export interface JwksCacheOptions {
@@ -19,10 +29,16 @@ export interface JwksCacheOptions {
   refreshIntervalMs?: number;
   /** How long the last good key set stays usable while fetches fail; default 3 600 000 ms. */
   maxStaleMs?: number;
+  /** A larger response fails the fetch unread; default 1 MiB. */
+  maxBytes?: number;
+  /** A set with more keys fails the fetch; default 100. */
+  maxKeys?: number;
   fetch?: typeof fetch;
   now?: () => number;
-  /** Called after every fetch, with its outcome and why it was made (for metrics: `unknown_kid` is the one to watch). */
-  onFetch?: (outcome: 'ok' | 'error', reason: JwksFetchReason) => void;
+  /** Called after every fetch, with its outcome, why it was made (`unknown_kid` is the one to watch) and any error. */
+  onFetch?: (outcome: 'ok' | 'error', reason: JwksFetchReason, error?: Error) => void;
+  /** Called after a fetch that left keys out, with each one and why. */
+  onSkippedKeys?: (skipped: readonly SkippedKey[]) => void;
 }
 
 /** Why the cache fetched: its first load, the background refresh, or a token naming a kid it did not hold. */
@@ -36,19 +52,84 @@ export class JwksUnavailableError extends Error {
   }
 }
 
+// What each algorithm needs of a key; anything else is refused before import.
+const KEY_TYPES: Record<AccessTokenAlgorithm, { kty: string; crv?: string }> = {
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+  RS256: { kty: 'RSA' },
+  PS256: { kty: 'RSA' },
+};
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** RSA moduli under 2048 bits are refused (jose would refuse them later, at every token). */
+const MIN_RSA_MODULUS_BYTES = 256;
+
 function algorithmOf(jwk: JWK): AccessTokenAlgorithm | undefined {
-  if (jwk.alg) return (ACCESS_TOKEN_ALGORITHMS as readonly string[]).includes(jwk.alg) ? (jwk.alg as AccessTokenAlgorithm) : undefined;
+  if (jwk.alg !== undefined) {
+    return (ACCESS_TOKEN_ALGORITHMS as readonly unknown[]).includes(jwk.alg) ? (jwk.alg as AccessTokenAlgorithm) : undefined;
+  }
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
   if (jwk.kty === 'EC' && jwk.crv === 'P-384') return 'ES384';
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
   return undefined; // RSA keys must name their algorithm; symmetric keys are never accepted.
 }
 
+/** Why `jwk` cannot verify access tokens, or its algorithm when it can (the import itself may still fail). */
+function usability(jwk: JWK): { reason: SkippedKeyReason } | { alg: AccessTokenAlgorithm } {
+  if (PRIVATE_MEMBERS.some((name) => name in jwk)) return { reason: 'private_key' };
+  if (jwk.use !== undefined && jwk.use !== 'sig') return { reason: 'not_for_verification' };
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
+    return { reason: 'not_for_verification' };
+  }
+  const alg = algorithmOf(jwk);
+  if (!alg) return { reason: 'algorithm_unsupported' };
+  const type = KEY_TYPES[alg];
+  if (jwk.kty !== type.kty || (type.crv && jwk.crv !== type.crv)) return { reason: 'key_invalid' };
+  if (type.kty === 'RSA' && (typeof jwk.n !== 'string' || Buffer.from(jwk.n, 'base64url').length < MIN_RSA_MODULUS_BYTES)) {
+    return { reason: 'key_invalid' };
+  }
+  return { alg };
+}
+
+/** Reads at most `maxBytes` of a response body; more fails without reading the rest. */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new Error(`JWKS response is larger than ${maxBytes} bytes`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new Error(`JWKS response is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+interface HeldKey {
+  resolved: ResolvedKey;
+  /** The algorithm and RFC 7638 thumbprint: the same fingerprint is the same key, kept across fetches. */
+  fingerprint: string;
+}
+
 /**
  * A JWKS cache that never costs a network call on the request path once loaded: `getKey` answers from memory,
  * refetches for an unknown kid at most once per cooldown (concurrent misses share one fetch), refreshes in the
  * background, and keeps the last good set while the publisher is down, up to `maxStaleMs`.
- * Throws TypeError on bad options.
+ * A key that cannot verify tokens (wrong use or key_ops, a private or symmetric key, a type that does not fit its
+ * algorithm, a weak RSA modulus) is left out alone, never failing the set; a kid published twice is left out
+ * entirely. A response over `maxBytes` or with more than `maxKeys` keys fails the fetch.
+ * `generation` changes exactly when the held keys change, so a cached verdict can tell cheaply that its key is
+ * unchanged. Throws TypeError on bad options.
  */
 export function createJwksCache(options: JwksCacheOptions) {
   let url: URL;
@@ -61,37 +142,73 @@ export function createJwksCache(options: JwksCacheOptions) {
   const cooldownMs = options.cooldownMs ?? 30_000;
   const refreshIntervalMs = options.refreshIntervalMs ?? 300_000;
   const maxStaleMs = options.maxStaleMs ?? 3_600_000;
+  const maxBytes = options.maxBytes ?? 1024 * 1024;
+  const maxKeys = options.maxKeys ?? 100;
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
-  for (const [name, value] of Object.entries({ timeoutMs, cooldownMs, refreshIntervalMs, maxStaleMs })) {
+  for (const [name, value] of Object.entries({ timeoutMs, cooldownMs, refreshIntervalMs, maxStaleMs, maxBytes, maxKeys })) {
     if (!Number.isFinite(value) || value < 0) throw new TypeError(`createJwksCache: "${name}" must be a non-negative number`);
   }
 
-  let keys = new Map<string, ResolvedKey>();
+  let keys = new Map<string, HeldKey>();
+  let generation = 0;
   let loadedAt = -Infinity;
   let lastAttemptAt = -Infinity;
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  async function buildKeySet(jwks: JWK[]): Promise<{ next: Map<string, HeldKey>; skipped: SkippedKey[] }> {
+    const skipped: SkippedKey[] = [];
+    const byKid = new Map<string, JWK[]>();
+    for (const jwk of jwks) {
+      if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) skipped.push({ reason: 'key_invalid' });
+      else if (typeof jwk.kid !== 'string' || !jwk.kid) skipped.push({ reason: 'kid_missing' });
+      else byKid.set(jwk.kid, [...(byKid.get(jwk.kid) ?? []), jwk]);
+    }
+    const next = new Map<string, HeldKey>();
+    for (const [kid, [jwk, ...others]] of byKid) {
+      // Two keys under one kid: which one a token meant cannot be known, so neither is used.
+      if (others.length) {
+        skipped.push({ kid, reason: 'kid_duplicate' });
+        continue;
+      }
+      const usable = usability(jwk);
+      if ('reason' in usable) {
+        skipped.push({ kid, reason: usable.reason });
+        continue;
+      }
+      try {
+        const fingerprint = `${usable.alg}:${await calculateJwkThumbprint(jwk)}`;
+        const held = keys.get(kid);
+        if (held?.fingerprint === fingerprint) next.set(kid, held);
+        else next.set(kid, { fingerprint, resolved: { kid, alg: usable.alg, key: (await importJWK(jwk, usable.alg)) as CryptoKey } });
+      } catch {
+        skipped.push({ kid, reason: 'key_invalid' });
+      }
+    }
+    return { next, skipped };
+  }
+
   async function fetchOnce(reason: JwksFetchReason): Promise<void> {
     lastAttemptAt = now();
     try {
       const response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-      if (!response.ok) throw new Error(`JWKS answered HTTP ${response.status}`);
-      const body = (await response.json()) as { keys?: JWK[] };
-      if (!Array.isArray(body.keys)) throw new Error('JWKS has no "keys" array');
-      const next = new Map<string, ResolvedKey>();
-      for (const jwk of body.keys) {
-        const alg = algorithmOf(jwk);
-        if (!jwk.kid || !alg || (jwk.use && jwk.use !== 'sig')) continue;
-        if ('d' in jwk) continue; // a private key published by mistake is never used
-        next.set(jwk.kid, { kid: jwk.kid, alg, key: (await importJWK(jwk, alg)) as CryptoKey | KeyObject });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`JWKS answered HTTP ${response.status}`);
       }
+      const body = JSON.parse(await readCapped(response, maxBytes)) as { keys?: unknown };
+      if (!Array.isArray(body?.keys)) throw new Error('JWKS has no "keys" array');
+      if (body.keys.length > maxKeys) throw new Error(`JWKS holds ${body.keys.length} keys, more than ${maxKeys}`);
+      const { next, skipped } = await buildKeySet(body.keys as JWK[]);
+      const changed = next.size !== keys.size || [...next].some(([kid, held]) => keys.get(kid) !== held);
       keys = next;
+      if (changed) generation += 1;
       loadedAt = now();
+      if (skipped.length) options.onSkippedKeys?.(skipped);
       options.onFetch?.('ok', reason);
     } catch (error) {
-      options.onFetch?.('error', reason);
+      options.onFetch?.('error', reason, error as Error);
       throw error;
     }
   }
@@ -124,12 +241,24 @@ export function createJwksCache(options: JwksCacheOptions) {
       const known = keys.get(kid);
       if (known) {
         assertFresh();
-        return known;
+        return known.resolved;
       }
       if (inFlight) await inFlight.catch(() => undefined);
       else if (now() - lastAttemptAt >= cooldownMs) await refetch('unknown_kid').catch(() => undefined);
       assertFresh();
-      return keys.get(kid);
+      return keys.get(kid)?.resolved;
+    },
+    /** The key held for `kid` right now: no fetch, no staleness check (see usableUntil). */
+    heldKey(kid: string): ResolvedKey | undefined {
+      return keys.get(kid)?.resolved;
+    },
+    /** Changes whenever a key is added, removed or replaced; unchanged keys keep their ResolvedKey object. */
+    get generation() {
+      return generation;
+    },
+    /** Milliseconds since the epoch after which the held set is too stale to use. */
+    get usableUntil() {
+      return loadedAt + maxStaleMs;
     },
     get isReady() {
       return now() - loadedAt <= maxStaleMs;

@@ -1,5 +1,5 @@
 import { ROLES, type Role } from '../permissions';
-import type { ClaimMapping } from './verifyAccessToken';
+import { isNumericDate, isUuid, type ClaimMapping } from './claims';
 
 /** How the claims of an external OpenID Connect provider's tokens map onto a Gatehouse principal. */
 export interface ExternalClaimsConfig {
@@ -15,8 +15,6 @@ export interface ExternalClaimsConfig {
   userIdClaim?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Builds the claim mapping of one external issuer. Roles the mapping does not know are dropped (never guessed);
  * a token without a tenant is refused. The session is the token's `sid`, else its `jti`, so revocation and the
@@ -25,25 +23,29 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createExternalClaimMapping(config: ExternalClaimsConfig): ClaimMapping {
   if (!config.tenantId && !config.tenantClaim) throw new TypeError('createExternalClaimMapping: "tenantId" or "tenantClaim" is required');
   const userIdClaim = config.userIdClaim ?? 'sub';
+  // A Map, never a plain object: a provider role named `constructor` or `__proto__` must map to nothing.
+  const roleMap = config.roleMap ? new Map(Object.entries(config.roleMap)) : undefined;
   const toRole = (name: string): Role | undefined =>
-    config.roleMap ? config.roleMap[name] : (ROLES as readonly string[]).includes(name) ? (name as Role) : undefined;
+    roleMap ? roleMap.get(name) : (ROLES as readonly string[]).includes(name) ? (name as Role) : undefined;
   return (payload) => {
-    const userId = payload[userIdClaim];
-    const tenantId = config.tenantId ?? payload[config.tenantClaim!];
-    if (typeof userId !== 'string' || !userId || typeof tenantId !== 'string' || !UUID.test(tenantId)) return undefined;
-    const raw = payload[config.rolesClaim];
+    // Own claims only: a configured claim name such as `constructor` must not read the prototype.
+    const claim = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+    const userId = claim(userIdClaim);
+    const tenantId = config.tenantId ?? claim(config.tenantClaim!);
+    if (typeof userId !== 'string' || !userId || !isUuid(tenantId)) return undefined;
+    const raw = claim(config.rolesClaim);
     const names =
       typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
     const roles = [...new Set(names.map(toRole).filter((role): role is Role => role !== undefined))];
-    const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
-    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
+    const jti = typeof payload.jti === 'string' && payload.jti ? payload.jti : undefined;
     return {
       userId,
       tenantId,
       roles: Object.freeze(roles),
       sessionId: sid ?? jti ?? `${userId}@${payload.iat}`,
       tokenId: jti ?? '',
-      ...(typeof payload.auth_time === 'number' ? { authTime: payload.auth_time } : {}),
+      ...(isNumericDate(payload.auth_time) ? { authTime: payload.auth_time } : {}),
       ...(Array.isArray(payload.amr) ? { amr: Object.freeze(payload.amr.filter((v): v is string => typeof v === 'string')) } : {}),
     };
   };

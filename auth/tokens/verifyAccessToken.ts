@@ -1,64 +1,26 @@
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { isRole } from '../permissions';
+import { gatehouseClaims, isNumericDate, isUuid, type ClaimMapping, type Principal } from './claims';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYP } from './issueAccessToken';
 import { JwksUnavailableError, type ResolvedKey } from './createJwksCache';
 
-/** Who a verified access token speaks for. */
-export interface Principal {
-  userId: string;
-  tenantId: string;
-  roles: readonly string[];
-  sessionId: string;
-  tokenId: string;
-  issuer: string;
-  /** Seconds since the epoch. */
-  issuedAt: number;
-  expiresAt: number;
-  authTime?: number;
-  amr?: readonly string[];
-  /** True when an external identity provider issued the token (claims mapped by its configuration). */
-  external?: boolean;
-}
-
-/** The fields of a Principal that come from a verified payload; undefined when the payload lacks them. */
-export type ClaimMapping = (
-  payload: JWTPayload & Record<string, unknown>,
-) => Omit<Principal, 'issuer' | 'issuedAt' | 'expiresAt'> | undefined;
-
-const strings = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
-
-/** Gatehouse's own access-token claims: sub, tenant_id, roles, sid, jti (and amr / auth_time). */
-export const gatehouseClaims: ClaimMapping = (payload) => {
-  const { sub, jti, sid, tenant_id: tenantId, auth_time: authTime } = payload;
-  const roles = strings(payload.roles);
-  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof sid !== 'string' || typeof tenantId !== 'string' || !roles)
-    return undefined;
-  const amr = strings(payload.amr);
-  return {
-    userId: sub,
-    tenantId,
-    roles: Object.freeze([...roles]),
-    sessionId: sid,
-    tokenId: jti,
-    ...(typeof authTime === 'number' ? { authTime } : {}),
-    ...(amr ? { amr: Object.freeze([...amr]) } : {}),
-  };
-};
-
-/** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer. */
-export type TokenRejectionReason =
-  | 'token_malformed'
-  | 'token_header_refused'
-  | 'token_algorithm_refused'
-  | 'token_unknown_key'
-  | 'token_signature_invalid'
-  | 'token_expired'
-  | 'token_not_yet_valid'
-  | 'token_too_old'
-  | 'token_claims_invalid'
-  | 'token_type_invalid'
-  | 'token_issuer_unknown';
+/** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer to a refused access token (README: Token checks). */
+export const TOKEN_REJECTION_REASONS = [
+  'token_malformed',
+  'token_header_refused',
+  'token_algorithm_refused',
+  'token_unknown_key',
+  'token_signature_invalid',
+  'token_expired',
+  'token_not_yet_valid',
+  'token_too_old',
+  'token_lifetime_too_long',
+  'token_claims_invalid',
+  'token_type_invalid',
+  'token_issuer_unknown',
+] as const;
+export type TokenRejectionReason = (typeof TOKEN_REJECTION_REASONS)[number];
 
 export class AccessTokenError extends Error {
   constructor(readonly reason: TokenRejectionReason) {
@@ -67,8 +29,22 @@ export class AccessTokenError extends Error {
   }
 }
 
+/** Where a verifier finds keys: a JWKS cache (createJwksCache) or a fixed set (createStaticKeyResolver). */
 export interface KeyResolver {
+  /** The key for `kid`, fetching when needed; throws JwksUnavailableError when no current set is held. */
   getKey(kid: string): Promise<ResolvedKey | undefined>;
+  /** The key held for `kid` right now, without fetching. */
+  heldKey(kid: string): ResolvedKey | undefined;
+  /** Changes whenever a held key is added, removed or replaced. */
+  readonly generation: number;
+  /** Milliseconds since the epoch after which the held set must not be used (JwksUnavailableError). */
+  readonly usableUntil: number;
+}
+
+/** A key set that never changes (tests, benchmarks, a pinned key). */
+export function createStaticKeyResolver(keys: readonly ResolvedKey[]): KeyResolver {
+  const byKid = new Map(keys.map((key) => [key.kid, key]));
+  return { getKey: async (kid) => byKid.get(kid), heldKey: (kid) => byKid.get(kid), generation: 0, usableUntil: Infinity };
 }
 
 export interface AccessTokenVerifierOptions {
@@ -79,22 +55,27 @@ export interface AccessTokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** Tokens older than this (by iat) are refused whatever their exp; default 3600 seconds. */
   maxTokenAgeSeconds?: number;
+  /** Tokens whose exp − iat exceeds this are refused (`token_lifetime_too_long`); default 1200 seconds. */
+  maxTokenLifetimeSeconds?: number;
   /** How many verified tokens to remember; default 10 000. Memory stays bounded by this. */
   cacheSize?: number;
   /** The JOSE typ required; default `at+jwt` (RFC 9068). */
   typ?: string;
-  /** Claims that must be present; default Gatehouse's own. */
+  /** Claims that must be present; default Gatehouse's own. exp and iat are always required. */
   requiredClaims?: string[];
   /** Reads the principal from the verified payload; default Gatehouse's own claims. */
   claims?: ClaimMapping;
   /** Marks principals as coming from an external identity provider. */
   external?: boolean;
+  /** Told of role names a verified token carries that no Gatehouse role has; they are dropped. */
+  onUnknownRoles?: (roles: readonly string[], principal: { issuer: string; userId: string; tenantId: string }) => void;
   now?: () => number;
 }
 
 // Header parameters that would make a verifier fetch or trust key material named by the token itself.
 const REFUSED_HEADER_PARAMETERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'];
 const UUIDISH = /^[A-Za-z0-9_-]{1,128}$/;
+const MAX_ID_LENGTH = 255;
 
 function reasonOf(error: unknown): TokenRejectionReason {
   if (error instanceof AccessTokenError) return error.reason;
@@ -112,88 +93,172 @@ function reasonOf(error: unknown): TokenRejectionReason {
 }
 
 /**
+ * What the cache remembers of a verified token: the principal, the claims whose checks depend on the time, and the
+ * key that verified it. A hit re-checks all of it with number comparisons, and never re-verifies.
+ */
+interface Verdict {
+  principal: Principal;
+  notBefore: number | undefined;
+  key: ResolvedKey;
+  /** The key set's generation when `key` was last seen in it. */
+  generation: number;
+}
+
+const isIdentifier = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+
+/**
  * Creates the access-token verifier used once per gateway instance per token: header checks before any
  * cryptography, the key (and so the algorithm) looked up by kid, then jose's jwtVerify with iss, aud, typ at+jwt,
- * exp, nbf and a maximum age. A verified token is remembered until it expires (bounded LRU), so a repeat costs a
- * map lookup. `verify` throws AccessTokenError with a stable reason, or JwksUnavailableError when no current key
- * set is held (answer 503, not 401).
+ * exp, nbf and a maximum age; then exp, iat and nbf must be whole NumericDates, exp − iat at most the maximum
+ * lifetime, and the principal a real one (a user id, a tenant UUID, a session). Unknown role names are dropped.
+ *
+ * A verified token is remembered (bounded LRU) as a memo of its signature check only: every hit re-checks exp, nbf,
+ * the maximum age, that its key is still in the key set and that the set is not stale, so a hit accepts exactly
+ * what a fresh check would. `verify` throws AccessTokenError with a stable reason, or JwksUnavailableError when no
+ * current key set is held (answer 503, not 401).
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const { issuer, audience, keys } = options;
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const maxTokenAge = options.maxTokenAgeSeconds ?? 3600;
+  const maxLifetime = options.maxTokenLifetimeSeconds ?? 1200;
   const now = options.now ?? Date.now;
   const typ = options.typ ?? ACCESS_TOKEN_TYP;
-  const requiredClaims = options.requiredClaims ?? ['exp', 'iat', 'sub', 'jti', 'sid', 'tenant_id'];
+  const requiredClaims = [...new Set([...(options.requiredClaims ?? ['sub', 'jti', 'sid', 'tenant_id']), 'exp', 'iat'])];
   const mapClaims = options.claims ?? gatehouseClaims;
   if (!issuer || !audience) throw new TypeError('createAccessTokenVerifier: "issuer" and "audience" are required');
-  if (!keys || typeof keys.getKey !== 'function') throw new TypeError('createAccessTokenVerifier: "keys" must resolve keys by kid');
-  if (clockTolerance < 0 || clockTolerance > 300) throw new TypeError('createAccessTokenVerifier: "clockToleranceSeconds" must be 0..300');
+  if (!keys || typeof keys.getKey !== 'function' || typeof keys.heldKey !== 'function') {
+    throw new TypeError('createAccessTokenVerifier: "keys" must resolve keys by kid');
+  }
+  if (!(clockTolerance >= 0 && clockTolerance <= 300))
+    throw new TypeError('createAccessTokenVerifier: "clockToleranceSeconds" must be 0..300');
+  for (const [name, value] of Object.entries({ maxTokenAgeSeconds: maxTokenAge, maxTokenLifetimeSeconds: maxLifetime })) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createAccessTokenVerifier: "${name}" must be a positive integer`);
+  }
 
-  const verified = new LRUCache<string, Principal>({ max: options.cacheSize ?? 10_000 });
+  const verified = new LRUCache<string, Verdict>({ max: options.cacheSize ?? 10_000 });
 
   // jose hands the parsed protected header to this resolver before any cryptography (the header is decoded once):
   // refused parameters, typ and kid are checked here, and the key found by kid decides the algorithm.
-  async function keyFor(header: JWTHeaderParameters) {
+  async function keyFor(header: JWTHeaderParameters): Promise<ResolvedKey> {
     if (REFUSED_HEADER_PARAMETERS.some((name) => name in header)) throw new AccessTokenError('token_header_refused');
     if (header.typ !== typ) throw new AccessTokenError('token_type_invalid');
     if (typeof header.kid !== 'string' || !UUIDISH.test(header.kid)) throw new AccessTokenError('token_unknown_key');
     const resolved = await keys.getKey(header.kid);
     if (!resolved) throw new AccessTokenError('token_unknown_key');
     if (header.alg !== resolved.alg) throw new AccessTokenError('token_algorithm_refused');
-    return resolved.key;
+    return resolved;
   }
 
-  async function verifyUncached(token: string): Promise<Principal> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, keyFor, {
-        // Asymmetric algorithms only (never HS* or none); the key's own algorithm is enforced in keyFor.
-        algorithms: [...ACCESS_TOKEN_ALGORITHMS],
-        issuer,
-        audience,
-        typ,
-        clockTolerance,
-        maxTokenAge,
-        requiredClaims,
-        currentDate: new Date(now()),
-      }));
-    } catch (error) {
-      if (error instanceof JwksUnavailableError) throw error;
-      throw new AccessTokenError(reasonOf(error));
+  /** The checks jose does not make: every date a whole NumericDate, a bounded lifetime, a real principal. */
+  function principalOf(payload: JWTPayload): Principal {
+    const { exp, iat, nbf } = payload;
+    if (!isNumericDate(exp) || !isNumericDate(iat) || (nbf !== undefined && !isNumericDate(nbf)) || exp <= iat) {
+      throw new AccessTokenError('token_claims_invalid');
     }
+    if (exp - iat > maxLifetime) throw new AccessTokenError('token_lifetime_too_long');
     const mapped = mapClaims(payload as JWTPayload & Record<string, unknown>);
-    if (!mapped) throw new AccessTokenError('token_claims_invalid');
+    if (!mapped || !isIdentifier(mapped.userId) || !isUuid(mapped.tenantId) || !isIdentifier(mapped.sessionId)) {
+      throw new AccessTokenError('token_claims_invalid');
+    }
+    const roles = mapped.roles.filter(isRole);
+    if (roles.length !== mapped.roles.length) {
+      options.onUnknownRoles?.(
+        mapped.roles.filter((role) => !isRole(role)),
+        { issuer, userId: mapped.userId, tenantId: mapped.tenantId },
+      );
+    }
     return {
       ...mapped,
+      roles: roles.length === mapped.roles.length ? mapped.roles : Object.freeze(roles),
       issuer,
-      issuedAt: payload.iat as number,
-      expiresAt: payload.exp as number,
+      issuedAt: iat,
+      expiresAt: exp,
       ...(options.external ? { external: true } : {}),
     };
   }
 
+  async function verifyUncached(token: string): Promise<Verdict> {
+    let payload: JWTPayload;
+    let key: ResolvedKey | undefined;
+    const generation = keys.generation;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          key = await keyFor(header);
+          return key.key;
+        },
+        {
+          // Asymmetric algorithms only (never HS* or none); the key's own algorithm is enforced in keyFor.
+          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+          issuer,
+          audience,
+          typ,
+          clockTolerance,
+          maxTokenAge,
+          requiredClaims,
+          currentDate: new Date(now()),
+        },
+      ));
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) throw error;
+      throw new AccessTokenError(reasonOf(error));
+    }
+    // A fetch during getKey may have changed the set: the verdict holds the generation read before it, so the
+    // first hit looks the key up again.
+    return { principal: principalOf(payload), notBefore: payload.nbf, key: key!, generation };
+  }
+
+  /** The verdict's principal if a fresh check would still accept the token now; else throws as that check would. */
+  function recheck(verdict: Verdict): Principal {
+    const nowMs = now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const { principal } = verdict;
+    if (principal.expiresAt <= nowSeconds - clockTolerance) throw new AccessTokenError('token_expired');
+    if (nowSeconds - principal.issuedAt - clockTolerance > maxTokenAge) throw new AccessTokenError('token_too_old');
+    if (verdict.notBefore !== undefined && verdict.notBefore > nowSeconds + clockTolerance) {
+      throw new AccessTokenError('token_not_yet_valid');
+    }
+    if (nowMs > keys.usableUntil) throw new JwksUnavailableError('No current signing keys: the key publisher is unreachable');
+    if (verdict.generation !== keys.generation) {
+      // The set changed since this key was last seen in it: the same key object must still be held under its kid.
+      if (keys.heldKey(verdict.key.kid) !== verdict.key) throw new AccessTokenError('token_unknown_key');
+      verdict.generation = keys.generation;
+    }
+    return principal;
+  }
+
+  /** A remembered verdict re-checked now; a refused one is forgotten (a fresh check would refuse it too). */
+  function fromCache(token: string): Principal | undefined {
+    const verdict = verified.get(token);
+    if (!verdict) return undefined;
+    try {
+      return recheck(verdict);
+    } catch (error) {
+      if (error instanceof AccessTokenError) verified.delete(token);
+      throw error;
+    }
+  }
+
   return {
-    /** A remembered, unexpired principal for `token`, or undefined (a map lookup, no cryptography). */
-    cached(token: string): Principal | undefined {
-      const cached = verified.get(token);
-      return cached && cached.expiresAt + clockTolerance > now() / 1000 ? cached : undefined;
-    },
+    /**
+     * The principal of a remembered token that a fresh check would still accept (no cryptography), undefined for a
+     * token not remembered; throws AccessTokenError / JwksUnavailableError for a remembered one it would refuse.
+     */
+    cached: fromCache,
     /** Verifies `token` (the bare JWT, without "Bearer "). */
     async verify(token: string): Promise<Principal> {
-      const cached = verified.get(token);
-      if (cached) {
-        if (cached.expiresAt + clockTolerance > now() / 1000) return cached;
-        verified.delete(token);
-        throw new AccessTokenError('token_expired');
-      }
-      const principal = await verifyUncached(token);
-      verified.set(token, principal);
+      const cached = fromCache(token);
+      if (cached) return cached;
+      const verdict = await verifyUncached(token);
+      const principal = recheck(verdict);
+      verified.set(token, verdict);
       return principal;
     },
     /** Forgets every cached token of a session (on revocation). */
     forgetSession(sessionId: string) {
-      for (const [token, principal] of verified.entries()) if (principal.sessionId === sessionId) verified.delete(token);
+      for (const [token, verdict] of verified.entries()) if (verdict.principal.sessionId === sessionId) verified.delete(token);
     },
     get cacheSize() {
       return verified.size;

@@ -4,6 +4,7 @@ import {
   AccessTokenError,
   createAccessTokenIssuer,
   createAccessTokenVerifier,
+  createStaticKeyResolver,
   generateSigningKey,
   type KeyResolver,
   type PublishedSigningKey,
@@ -18,16 +19,19 @@ beforeAll(async () => {
   key = await generateSigningKey();
   const { createPublicKey } = await import('node:crypto');
   const publicKey = createPublicKey({ key: key.publicJwk as any, format: 'jwk' });
+  const fixed = createStaticKeyResolver([{ kid: key.kid, alg: key.alg, key: publicKey }]);
   resolver = {
+    ...fixed,
     lookups: 0,
     async getKey(kid) {
       this.lookups += 1;
-      return kid === key.kid ? { kid, alg: key.alg, key: publicKey } : undefined;
+      return fixed.getKey(kid);
     },
   };
 });
 
-const subject = { userId: 'u1', tenantId: 't1', roles: ['MEMBER'], sessionId: 's1' };
+const ids = { user: crypto.randomUUID(), tenant: crypto.randomUUID(), session: crypto.randomUUID() };
+const subject = { userId: ids.user, tenantId: ids.tenant, roles: ['MEMBER'], sessionId: ids.session };
 const verifierAt = (nowMs: number, extra: Partial<Parameters<typeof createAccessTokenVerifier>[0]> = {}) =>
   createAccessTokenVerifier({ issuer, audience, keys: resolver, now: () => nowMs, ...extra });
 
@@ -44,10 +48,10 @@ function claims(now: number, overrides: Record<string, unknown> = {}) {
   return {
     iss: issuer,
     aud: audience,
-    sub: 'u1',
-    tenant_id: 't1',
+    sub: ids.user,
+    tenant_id: ids.tenant,
     roles: ['MEMBER'],
-    sid: 's1',
+    sid: ids.session,
     jti: 'j1',
     iat: now,
     exp: now + 900,
@@ -66,10 +70,10 @@ describe('access tokens', () => {
     expect(expiresIn).toBe(900);
     const principal = await verifierAt(now).verify(token);
     expect(principal).toMatchObject({
-      userId: 'u1',
-      tenantId: 't1',
+      userId: ids.user,
+      tenantId: ids.tenant,
       roles: ['MEMBER'],
-      sessionId: 's1',
+      sessionId: ids.session,
       issuer,
       amr: ['pwd'],
       authTime: 5,
@@ -82,15 +86,13 @@ describe('access tokens', () => {
     const now = Date.now();
     for (const alg of ACCESS_TOKEN_ALGORITHMS) {
       const other = await generateSigningKey(alg);
-      const keys: KeyResolver = {
-        getKey: async (kid) => (kid === other.kid ? { kid, alg, key: (await importJWK(other.publicJwk, alg)) as CryptoKey } : undefined),
-      };
+      const keys = createStaticKeyResolver([{ kid: other.kid, alg, key: (await importJWK(other.publicJwk, alg)) as CryptoKey }]);
       const { token } = await createAccessTokenIssuer({ issuer, audience, signingKey: other, now: () => now }).issue(subject);
       expect(decodeProtectedHeader(token).alg).toBe(alg);
       const verifier = createAccessTokenVerifier({ issuer, audience, keys, now: () => now });
-      expect(await verifier.verify(token)).toMatchObject({ userId: 'u1', tenantId: 't1' });
+      expect(await verifier.verify(token)).toMatchObject({ userId: ids.user, tenantId: ids.tenant });
       // The same key under another algorithm's name is refused before any signature check.
-      const renamed: KeyResolver = { getKey: async (kid) => ({ ...(await keys.getKey(kid))!, alg: alg === 'PS256' ? 'RS256' : 'PS256' }) };
+      const renamed = createStaticKeyResolver([{ ...keys.heldKey(other.kid)!, alg: alg === 'PS256' ? 'RS256' : 'PS256' }]);
       expect(await reasonOf(createAccessTokenVerifier({ issuer, audience, keys: renamed, now: () => now }).verify(token))).toBe(
         'token_algorithm_refused',
       );
@@ -112,7 +114,7 @@ describe('access tokens', () => {
     const now = Date.now();
     const verifier = verifierAt(now, { cacheSize: 5 });
     const tokenIssuer = createAccessTokenIssuer({ issuer, audience, signingKey: key, now: () => now });
-    for (let i = 0; i < 20; i++) await verifier.verify((await tokenIssuer.issue({ ...subject, sessionId: `s${i}` })).token);
+    for (let i = 0; i < 20; i++) await verifier.verify((await tokenIssuer.issue({ ...subject, sessionId: crypto.randomUUID() })).token);
     expect(verifier.cacheSize).toBe(5);
   });
 

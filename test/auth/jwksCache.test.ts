@@ -80,6 +80,38 @@ describe('the JWKS cache', () => {
     expect(await cache.getKey('private')).toBeUndefined();
   });
 
+  it('keeps its generation and key objects across a fetch that changes nothing, and moves on when a key changes', async () => {
+    let now = 1_000_000;
+    const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 0, now: () => now });
+    await cache.load();
+    const [generation, held] = [cache.generation, cache.heldKey(first.kid)];
+    now += 1000;
+    await cache.getKey('unknown'); // a refetch of the same set
+    expect(server.fetches).toBeGreaterThan(1);
+    expect(cache.generation).toBe(generation);
+    expect(cache.heldKey(first.kid)).toBe(held);
+    expect(cache.usableUntil).toBe(now + 3_600_000);
+
+    server.setKeys([{ ...second.publicJwk, kid: first.kid }]); // another key under the same kid
+    await cache.getKey('unknown');
+    expect(cache.generation).not.toBe(generation);
+    expect(cache.heldKey(first.kid)).not.toBe(held);
+  });
+
+  it('refuses a response announced as larger than maxBytes, and a set of more than maxKeys', async () => {
+    const errors: string[] = [];
+    const options = {
+      url: server.url,
+      refreshIntervalMs: 0,
+      onFetch: (_: string, __: string, error?: Error) => error && errors.push(error.message),
+    };
+    server.setKeys([first.publicJwk, second.publicJwk]);
+    await expect(createJwksCache({ ...options, maxBytes: 100 }).load()).rejects.toThrow('larger than 100 bytes');
+    await expect(createJwksCache({ ...options, maxKeys: 1 }).load()).rejects.toThrow('more than 1');
+    expect(errors).toHaveLength(2);
+    await expect(createJwksCache(options).load()).resolves.toBeUndefined();
+  });
+
   it('fails to load, and is not ready, when the publisher is unreachable', async () => {
     server.setUp(false);
     const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0 });

@@ -98,6 +98,24 @@ describe('tokens of an external OpenID Connect provider', () => {
     expect(stack.totalCalls()).toBe(0);
   });
 
+  it('map a provider role named like an Object member (constructor, __proto__, toString) to nothing', async () => {
+    const token = await externalToken({ [ROLES_CLAIM]: ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'staff'] });
+    const result = await stack.gql('{ viewer { roles permissions } }', { token });
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data.viewer.roles).toEqual(['AGENT']);
+    expect(stack.subgraphs.auth.calls).toHaveLength(1);
+  });
+
+  it("are accepted with a provider's one-hour lifetime and refused beyond the issuer's maxTokenLifetimeSeconds", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await stack.gql('{ viewer { userId } }', { token: await externalToken({ iat: now, exp: now + 3600 }) })).status).toBe(200);
+    stack.resetCalls();
+    const long = await stack.gql('{ viewer { userId } }', { token: await externalToken({ iat: now, exp: now + 3601 }) });
+    expect(long.status).toBe(401);
+    expect(long.body.errors?.[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'token_lifetime_too_long' });
+    expect(stack.totalCalls()).toBe(0);
+  });
+
   it('without a mapped role get no permissions', async () => {
     const token = await externalToken({ [ROLES_CLAIM]: ['idp-superuser'] });
     const result = await stack.gql('{ viewer { roles permissions } records { nodes { id } } }', { token });

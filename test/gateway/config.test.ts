@@ -48,6 +48,20 @@ describe('gateway configuration', () => {
     );
   });
 
+  it("bounds token lifetimes: 20 minutes for the auth service's tokens, an hour per external issuer unless set", () => {
+    const issuer = { issuer: 'https://login.example.com/', audience: 'gatehouse-api', tenantClaim: 'tenant' };
+    const config = loadConfig({
+      TRUSTED_ISSUERS: JSON.stringify([issuer, { ...issuer, issuer: 'https://other.example/', maxTokenLifetimeSeconds: 7200 }]),
+    });
+    expect(config.MAX_TOKEN_LIFETIME_SECONDS).toBe(1200);
+    expect(config.trustedIssuers.map((external) => external.maxTokenLifetimeSeconds)).toEqual([3600, 7200]);
+    const message = messageOf(() =>
+      loadConfig({ MAX_TOKEN_LIFETIME_SECONDS: '1e308', TRUSTED_ISSUERS: JSON.stringify([{ ...issuer, maxTokenLifetimeSeconds: 10 }]) }),
+    );
+    expect(message).toContain('- MAX_TOKEN_LIFETIME_SECONDS:');
+    expect(message).toContain('- TRUSTED_ISSUERS.0.maxTokenLifetimeSeconds:');
+  });
+
   it('reads per-subgraph URL overrides', () => {
     expect(loadConfig({ SUBGRAPH_USERS_URL: 'http://users:4002/graphql' }).subgraphUrls).toEqual({ users: 'http://users:4002/graphql' });
   });

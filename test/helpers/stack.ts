@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { generate } from 'otplib';
 import { CONTEXT_HEADER, createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
-import { createGateway, type Gateway } from '../../gateway/createGateway';
+import { createGateway, type CreateGatewayOptions, type Gateway } from '../../gateway/createGateway';
 import { closeGracefully, serveSubgraph, type RunningSubgraph, type SubgraphModule } from '../../subgraphs/kit';
 import * as auth from '../../subgraphs/auth/subgraph';
 import { createKeyStore } from '../../subgraphs/auth/keyStore';
@@ -57,8 +57,14 @@ export interface Stack {
   workDir: string;
   /** The auth service's key-encryption key (tests build key stores of their own with it). */
   encryptionKey: string;
-  /** Starts one more gateway instance on the same subgraphs and bus (closed with the stack). */
-  addGateway(env?: Record<string, string>): Promise<{ gateway: Gateway; url: string }>;
+  /**
+   * Starts one more gateway instance on the same subgraphs and bus (closed with the stack); `options` give it a
+   * logger and a clock of its own.
+   */
+  addGateway(
+    env?: Record<string, string>,
+    options?: Pick<CreateGatewayOptions, 'logger' | 'now'>,
+  ): Promise<{ gateway: Gateway; url: string }>;
   /** Calls recorded across all subgraphs since the last reset. */
   totalCalls(): number;
   resetCalls(): void;
@@ -255,9 +261,9 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false, revocationBus });
   const gatewayUrl = await gateway.start();
   const extraGateways: Gateway[] = [];
-  async function addGateway(env: Record<string, string> = {}) {
+  async function addGateway(env: Record<string, string> = {}, extra: Pick<CreateGatewayOptions, 'logger' | 'now'> = {}) {
     const config = loadGatewayConfig({ ...baseEnv, ...gatewayEnv, ...env });
-    const another = await createGateway({ config, contextSecret, logger: options.logger ?? false, revocationBus });
+    const another = await createGateway({ config, contextSecret, logger: options.logger ?? false, revocationBus, ...extra });
     extraGateways.push(another);
     return { gateway: another, url: await another.start() };
   }
