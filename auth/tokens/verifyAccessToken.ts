@@ -93,15 +93,20 @@ function reasonOf(error: unknown): TokenRejectionReason {
 }
 
 /**
- * What the cache remembers of a verified token: the principal, the claims whose checks depend on the time, and the
- * key that verified it. A hit re-checks all of it with number comparisons, and never re-verifies.
+ * What the cache remembers of a verified token: the principal, the key that verified it, and the instants at which the
+ * time-dependent checks change their answer, precomputed so that a hit re-checks each with one comparison.
  */
 interface Verdict {
   principal: Principal;
-  notBefore: number | undefined;
   key: ResolvedKey;
   /** The key set's generation when `key` was last seen in it. */
   generation: number;
+  /** Milliseconds since the epoch, clock tolerance included: before this, nbf refuses the token… */
+  validFromMs: number;
+  /** …from this on, exp does… */
+  expiresAtMs: number;
+  /** …and from this on, the maximum age does. */
+  tooOldAtMs: number;
 }
 
 const isIdentifier = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
@@ -205,28 +210,34 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
       if (error instanceof JwksUnavailableError) throw error;
       throw new AccessTokenError(reasonOf(error));
     }
-    // A fetch during getKey may have changed the set: the verdict holds the generation read before it, so the
-    // first hit looks the key up again.
-    return { principal: principalOf(payload), notBefore: payload.nbf, key: key!, generation };
+    const principal = principalOf(payload);
+    // jose compares whole seconds, t = floor(now / 1000): refused when exp <= t − tolerance, when
+    // t − iat − tolerance > maxTokenAge, or when nbf > t + tolerance. The same boundaries in milliseconds:
+    return {
+      principal,
+      key: key!,
+      // A fetch during getKey may have changed the set: the verdict holds the generation read before it, so the
+      // first hit looks the key up again.
+      generation,
+      validFromMs: payload.nbf === undefined ? -Infinity : (payload.nbf - clockTolerance) * 1000,
+      expiresAtMs: (principal.expiresAt + clockTolerance) * 1000,
+      tooOldAtMs: (principal.issuedAt + clockTolerance + maxTokenAge + 1) * 1000,
+    };
   }
 
   /** The verdict's principal if a fresh check would still accept the token now; else throws as that check would. */
   function recheck(verdict: Verdict): Principal {
     const nowMs = now();
-    const nowSeconds = Math.floor(nowMs / 1000);
-    const { principal } = verdict;
-    if (principal.expiresAt <= nowSeconds - clockTolerance) throw new AccessTokenError('token_expired');
-    if (nowSeconds - principal.issuedAt - clockTolerance > maxTokenAge) throw new AccessTokenError('token_too_old');
-    if (verdict.notBefore !== undefined && verdict.notBefore > nowSeconds + clockTolerance) {
-      throw new AccessTokenError('token_not_yet_valid');
-    }
+    if (nowMs >= verdict.expiresAtMs) throw new AccessTokenError('token_expired');
+    if (nowMs >= verdict.tooOldAtMs) throw new AccessTokenError('token_too_old');
+    if (nowMs < verdict.validFromMs) throw new AccessTokenError('token_not_yet_valid');
     if (nowMs > keys.usableUntil) throw new JwksUnavailableError('No current signing keys: the key publisher is unreachable');
     if (verdict.generation !== keys.generation) {
       // The set changed since this key was last seen in it: the same key object must still be held under its kid.
       if (keys.heldKey(verdict.key.kid) !== verdict.key) throw new AccessTokenError('token_unknown_key');
       verdict.generation = keys.generation;
     }
-    return principal;
+    return verdict.principal;
   }
 
   /** A remembered verdict re-checked now; a refused one is forgotten (a fresh check would refuse it too). */
@@ -251,10 +262,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     async verify(token: string): Promise<Principal> {
       const cached = fromCache(token);
       if (cached) return cached;
+      // jose has just checked the times; a key replaced during the check is caught by the next hit (generation).
       const verdict = await verifyUncached(token);
-      const principal = recheck(verdict);
       verified.set(token, verdict);
-      return principal;
+      return verdict.principal;
     },
     /** Forgets every cached token of a session (on revocation). */
     forgetSession(sessionId: string) {

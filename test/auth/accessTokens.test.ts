@@ -127,6 +127,33 @@ describe('access tokens', () => {
     expect(await reasonOf(verifier.verify(token))).toBe('token_expired');
   });
 
+  it('answers a cache hit exactly as a fresh check at every instant around the exp, nbf and maximum-age boundaries', async () => {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const sign = (body: Record<string, unknown>) =>
+      new SignJWT(claims(issuedAt, body)).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey);
+    const cases = [
+      { token: await sign({ exp: issuedAt + 600 }), boundary: issuedAt + 600 + 5 }, // exp + tolerance
+      { token: await sign({ exp: issuedAt + 900, nbf: issuedAt + 60 }), boundary: issuedAt + 60 - 5 }, // nbf − tolerance
+      { token: await sign({ exp: issuedAt + 900 }), boundary: issuedAt + 300 + 5 + 1, maxTokenAgeSeconds: 300 }, // too old
+    ];
+    for (const { token, boundary, maxTokenAgeSeconds } of cases) {
+      let now = 0;
+      const clock = () => now;
+      for (let offsetMs = -2000; offsetMs <= 2000; offsetMs += 250) {
+        // Remembered at an instant where the token is valid, then asked again across the boundary: a hit.
+        const cached = createAccessTokenVerifier({ issuer, audience, keys: resolver, now: clock, maxTokenAgeSeconds });
+        now = (issuedAt + 61) * 1000;
+        await cached.verify(token);
+        now = boundary * 1000 + offsetMs;
+        const lookups = resolver.lookups;
+        const hit = await reasonOf(cached.verify(token));
+        expect(resolver.lookups).toBe(lookups);
+        const fresh = createAccessTokenVerifier({ issuer, audience, keys: resolver, now: clock, maxTokenAgeSeconds });
+        expect(`${offsetMs} ms: ${hit}`).toBe(`${offsetMs} ms: ${await reasonOf(fresh.verify(token))}`);
+      }
+    }
+  });
+
   describe('refuses', () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const sign = (header: Record<string, unknown>, body: Record<string, unknown>) =>
