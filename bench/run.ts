@@ -102,6 +102,15 @@ async function load(options: Record<string, unknown>): Promise<{
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
+function codeVersion(): { commit: string; modified: boolean } | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+    return { commit: git('rev-parse', 'HEAD'), modified: git('status', '--porcelain', '--untracked-files=no') !== '' };
+  } catch {
+    return undefined; // not a git checkout
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -567,6 +576,8 @@ async function main() {
 
   const summary = {
     profileOfD: profile,
+    // What was measured: the commit, and whether the working tree differed from it.
+    code: codeVersion(),
     machine: {
       cpus: cpus().length,
       model: cpus()[0]?.model,
