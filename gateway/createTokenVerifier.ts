@@ -10,6 +10,7 @@ import {
   type KeyResolver,
   type Principal,
   type SkippedKey,
+  SKIPPED_KEY_REASONS,
 } from '../auth';
 import type { ExternalIssuer, GatewayConfig } from './config';
 import type { GatewayMetrics } from './metrics';
@@ -70,11 +71,19 @@ export function createTokenVerifier(config: GatewayConfig, options: TokenVerifie
       // A failed first load is logged by whoever awaits load(); a failed refresh or unknown-kid fetch only here.
       if (error && reason !== 'load') log.warn({ issuer, reason, error: error.message }, 'key set fetch failed; the held set stays in use');
     },
-    onSkippedKeys(skipped: readonly SkippedKey[]) {
-      for (const { reason } of skipped) metrics.jwksKeysSkipped.inc({ reason });
-      log.warn({ issuer, skipped }, 'key set holds keys that cannot verify tokens; they are left out, the rest is used');
+    onKeySet({ skipped }: { skipped: readonly SkippedKey[] }) {
+      for (const reason of SKIPPED_KEY_REASONS) {
+        metrics.jwksKeysSkipped.set({ issuer, reason }, skipped.filter((key) => key.reason === reason).length);
+      }
+      // Logged when what is left out changes, not at every refresh (some providers publish encryption keys for good).
+      const described = JSON.stringify(skipped);
+      if (described === lastSkipped.get(issuer)) return;
+      lastSkipped.set(issuer, described);
+      if (skipped.length)
+        log.warn({ issuer, skipped }, 'key set holds keys that cannot verify tokens; they are left out, the rest is used');
     },
   });
+  const lastSkipped = new Map<string, string>();
 
   const localJwks = createJwksCache({ url: config.AUTH_JWKS_URL, ...jwksOptions(config.TOKEN_ISSUER) });
   const local: IssuerEntry = {

@@ -44,10 +44,10 @@ export function createGatewayMetrics() {
       labelNames: ['result', 'reason'] as const,
       registers: [registry],
     }),
-    jwksKeysSkipped: new Counter({
-      name: 'gatehouse_jwks_keys_skipped_total',
-      help: 'Keys left out of a fetched key set, by reason (the rest of the set is used); counted at every fetch',
-      labelNames: ['reason'] as const,
+    jwksKeysSkipped: new Gauge({
+      name: 'gatehouse_jwks_keys_skipped',
+      help: "Keys left out of an issuer's current key set, by reason (the rest of the set is used)",
+      labelNames: ['issuer', 'reason'] as const,
       registers: [registry],
     }),
     unknownRoles: new Counter({

@@ -9,8 +9,15 @@ export interface ResolvedKey {
 }
 
 /** Why a key of a fetched set was left out; the rest of the set is used. */
-export type SkippedKeyReason =
-  'kid_missing' | 'kid_duplicate' | 'algorithm_unsupported' | 'not_for_verification' | 'private_key' | 'key_invalid';
+export const SKIPPED_KEY_REASONS = [
+  'kid_missing',
+  'kid_duplicate',
+  'algorithm_unsupported',
+  'not_for_verification',
+  'private_key',
+  'key_invalid',
+] as const;
+export type SkippedKeyReason = (typeof SKIPPED_KEY_REASONS)[number];
 
 export interface SkippedKey {
   /** The key's kid when it has a usable one (never key material). */
@@ -37,8 +44,8 @@ export interface JwksCacheOptions {
   now?: () => number;
   /** Called after every fetch, with its outcome, why it was made (`unknown_kid` is the one to watch) and any error. */
   onFetch?: (outcome: 'ok' | 'error', reason: JwksFetchReason, error?: Error) => void;
-  /** Called after a fetch that left keys out, with each one and why. */
-  onSkippedKeys?: (skipped: readonly SkippedKey[]) => void;
+  /** Called after every successful fetch with the keys it left out (often none), each with why. */
+  onKeySet?: (keySet: { usable: number; skipped: readonly SkippedKey[] }) => void;
 }
 
 /** Why the cache fetched: its first load, the background refresh, or a token naming a kid it did not hold. */
@@ -203,7 +210,7 @@ export function createJwksCache(options: JwksCacheOptions) {
       keys = next;
       if (changed) cache.generation += 1;
       cache.usableUntil = now() + maxStaleMs;
-      if (skipped.length) options.onSkippedKeys?.(skipped);
+      options.onKeySet?.({ usable: next.size, skipped });
       options.onFetch?.('ok', reason);
     } catch (error) {
       options.onFetch?.('error', reason, error as Error);
