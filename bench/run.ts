@@ -105,7 +105,8 @@ async function load(options: Record<string, unknown>): Promise<{
 function codeVersion(): { commit: string; modified: boolean } | undefined {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
-    return { commit: git('rev-parse', 'HEAD'), modified: git('status', '--porcelain', '--untracked-files=no') !== '' };
+    const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)*.md');
+    return { commit: git('rev-parse', 'HEAD'), modified: changed !== '' };
   } catch {
     return undefined; // not a git checkout
   }
@@ -576,7 +577,7 @@ async function main() {
 
   const summary = {
     profileOfD: profile,
-    // What was measured: the commit, and whether the working tree differed from it.
+    // What was measured: the commit, and whether its tracked files other than Markdown had been changed.
     code: codeVersion(),
     machine: {
       cpus: cpus().length,
