@@ -486,6 +486,7 @@ async function main() {
     alg: string;
     newTokenMicros: number;
     cachedTokenMicros: number;
+    cacheHitNanos: number;
     tokenBytes: number;
   }>;
 
@@ -626,7 +627,9 @@ async function main() {
   console.log(
     `Access tokens here: ${summary.accessTokenAlg}. CPU to check one token (µs, new / cached): ${tokenVerification
       .map((row) => `${row.alg} ${row.newTokenMicros.toFixed(0)} / ${row.cachedTokenMicros.toFixed(1)}`)
-      .join(', ')}`,
+      .join(', ')}; the verifier's share of a cached token (lookup and re-checks) ${median(
+      tokenVerification.map((row) => row.cacheHitNanos),
+    ).toFixed(0)} ns`,
   );
   if (summary.eRequestsThatReusedAToken)
     console.log(
