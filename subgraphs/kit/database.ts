@@ -43,7 +43,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
   if (code && UNAVAILABLE_CODES.has(code)) return true;
   const message = (error as Error | undefined)?.message ?? '';
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message);
+  return /Connection terminated|not queryable|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message);
 }
 
 function unavailable() {

@@ -23,13 +23,18 @@ export async function openEmbeddedPool(dataDir: string | undefined): Promise<{ p
 }
 
 /**
- * A pool for DATABASE_URL (real Postgres). An idle connection that dies (Postgres restarted, the session terminated,
- * the network cut) makes pg-pool emit 'error': without a listener that would be an unhandled 'error' event and bring
- * the whole process down. pg-pool has already dropped the broken connection; the next query opens a new one, and a
- * query that cannot reach the database fails with its own error (answered as SERVICE_UNAVAILABLE).
+ * A pool for DATABASE_URL (real Postgres). A connection that dies (Postgres restarted, the session terminated, the
+ * network cut) makes its pg Client emit 'error'; unheard, that is an unhandled 'error' event and brings the whole
+ * process down. Idle, pg-pool relays it as the pool's 'error' (`onIdleError`) and drops the connection. Checked out
+ * by a request, pg-pool listens to nothing: every client gets a listener of its own when it connects, the statement
+ * in flight rejects with the same error, and the transaction answers SERVICE_UNAVAILABLE and discards the connection.
  */
 export function openPool(databaseUrl: string, max = 10, onIdleError: (error: Error) => void = () => undefined): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   pool.on('error', onIdleError);
+  pool.on('connect', (client) => client.on('error', ignoreInFlightError));
   return pool;
 }
+
+// The request holding the connection learns of the failure from its statement's rejection (or the next one's).
+const ignoreInFlightError = () => undefined;

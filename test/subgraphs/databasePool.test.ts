@@ -2,9 +2,13 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type pg from 'pg';
-import { openPool, serveSubgraph } from '../../subgraphs/kit';
+import { createContextSigner, deriveContextKey } from '../../auth';
+import { DEMO_TENANTS, openPool, serveSubgraph } from '../../subgraphs/kit';
+import * as records from '../../subgraphs/records/subgraph';
+import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
 import * as users from '../../subgraphs/users/subgraph';
 import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+import { postToSubgraph, type GraphQLResult } from '../helpers/stack';
 import { createTestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
 
@@ -127,6 +131,72 @@ describe('the database pool of a service', () => {
       const response = await fetch(running.url.replace('/graphql', '/health/ready'));
       expect(response.status).toBe(200);
     } finally {
+      await running.close();
+    }
+  });
+
+  it('fails a request whose connection dies under it with SERVICE_UNAVAILABLE, discards the connection and goes on serving', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const url = `postgres://${upstream.user}@127.0.0.1:${relay.port}/${upstream.database}`;
+    const config = loadRecordsConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: url, LOG_LEVEL: 'silent' });
+    const running = await serveSubgraph(records, config, { contextKey: deriveContextKey(secret, 'records'), logger: false });
+    const signer = createContextSigner({ masterSecret: secret });
+    const members = DEMO_TENANTS.map((tenant) => ({ tenant, user: tenant.users.member }));
+    const create = (index: number) => {
+      const { tenant, user } = members[index % members.length];
+      const context = {
+        user: { id: user.id, tenantId: tenant.id, roles: ['MEMBER'], sessionId: crypto.randomUUID() },
+        requestId: 'r',
+        clientAddress: '',
+      };
+      return postToSubgraph(
+        running.url,
+        'mutation($input: CreateRecordInput!) { createRecord(input: $input) { id title } }',
+        (body) => signer.sign(context, 'records', body),
+        { variables: { input: { title: `cut-${tenant.slug}-${index}`, body: 'written while connections die', classification: 'PUBLIC' } } },
+      );
+    };
+    const owner = openPool(`postgres://${upstream.user}@${upstream.host}:${upstream.port}/${upstream.database}`, 1);
+    try {
+      // Concurrent writes and connections cut under them, again and again.
+      const answers: Array<Promise<GraphQLResult>> = [];
+      for (let wave = 0; wave < 6; wave++) {
+        for (let i = 0; i < 10; i++) answers.push(create(wave * 10 + i));
+        await new Promise((resolve) => setTimeout(resolve, 5 + wave * 3));
+        relay.cut();
+      }
+      const results = await Promise.all(answers);
+      const created = results
+        .filter((result) => result.body.data?.createRecord)
+        .map((result) => result.body.data.createRecord.title as string);
+      const refused = results.filter((result) => !result.body.data?.createRecord);
+      expect(refused.length).toBeGreaterThan(0); // the cuts did hit requests in flight
+      for (const result of refused) {
+        expect(result.body.errors?.map((error) => error.extensions)).toEqual([
+          { code: 'SERVICE_UNAVAILABLE', reason: 'database_unavailable' },
+        ]);
+      }
+
+      // The process is alive (an unhandled 'error' would have ended it) and serving: later writes succeed.
+      const later = await create(1000);
+      expect(later.body.errors).toBeUndefined();
+      expect(later.body.data.createRecord.title).toMatch(/^cut-/);
+      expect((await fetch(running.url.replace('/graphql', '/health/ready'))).status).toBe(200);
+
+      // Every row is whole and in its writer's tenant; every answered write is there (a write whose COMMIT was cut may
+      // be there too: that is what Idempotency-Key is for), and nothing else.
+      const { rows } = await owner.query<{ title: string; tenant_id: string; owner_id: string; body: string }>(
+        "SELECT title, tenant_id, owner_id, body FROM records.records WHERE title LIKE 'cut-%'",
+      );
+      for (const row of rows) {
+        const writer = members.find(({ tenant }) => row.title.startsWith(`cut-${tenant.slug}-`))!;
+        expect(row).toMatchObject({ tenant_id: writer.tenant.id, owner_id: writer.user.id, body: 'written while connections die' });
+      }
+      const titles = rows.map((row) => row.title);
+      expect(titles).toEqual(expect.arrayContaining([...created, later.body.data.createRecord.title]));
+      expect(titles.length).toBeLessThanOrEqual(results.length + 1);
+    } finally {
+      await owner.end();
       await running.close();
     }
   });
