@@ -1,5 +1,5 @@
 import { badUserInput, forbidden, notFound, permissionsFor, unauthenticated, type ContextUser, type RevocationEvent } from '../../auth';
-import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext } from '../kit';
+import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext, type Tx } from '../kit';
 import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
 import { findRoles, updateDisabled, updateRoles } from './data/identities';
 import { findSession } from './data/sessions';
@@ -57,9 +57,22 @@ export function createResolvers(deps: AuthResolverDeps) {
     return undefined;
   }
 
-  /** Revokes in one transaction with its audit row, publishes, and tells the carrying gateway at once. */
-  async function revoke(ctx: Ctx, viewer: ContextUser, scope: RevocationScope, reason: string, event: string, subjectId?: string) {
+  /**
+   * Revokes in one transaction with its audit row and outbox events, publishes, and tells the carrying gateway at once.
+   * `change`, when given, is the change that calls for the revocation: it runs first in the same transaction, so the
+   * change, the revocation and its events are committed together or not at all.
+   */
+  async function revoke(
+    ctx: Ctx,
+    viewer: ContextUser,
+    scope: RevocationScope,
+    reason: string,
+    event: string,
+    subjectId?: string,
+    change?: (tx: Tx) => Promise<void>,
+  ) {
     const events: RevocationEvent[] = await db.withTenant(viewer.tenantId, async (tx) => {
+      await change?.(tx);
       const queued = await sessions.revokeInTx(tx, viewer.tenantId, scope, reason);
       await insertAudit(tx, {
         tenantId: viewer.tenantId,
@@ -191,28 +204,30 @@ export function createResolvers(deps: AuthResolverDeps) {
         const roles = [...new Set(args.roles)];
         if (!roles.length) throw badUserInput('A user needs at least one role', 'no_roles');
         assertGrantable(viewer, roles);
-        const found = await db.withTenant(viewer.tenantId, (tx) => updateRoles(tx, viewer.tenantId, args.userId, roles));
-        if (!found) throw notFound('User not found');
-        await revoke(ctx, viewer, { userId: args.userId }, 'roles_changed', 'ROLES_CHANGED', args.userId);
+        await revoke(ctx, viewer, { userId: args.userId }, 'roles_changed', 'ROLES_CHANGED', args.userId, async (tx) => {
+          if (!(await updateRoles(tx, viewer.tenantId, args.userId, roles))) throw notFound('User not found');
+        });
         return { __typename: 'User', id: args.userId, roles };
       },
       async setUserDisabled(_: unknown, args: { userId: string; disabled: boolean }, ctx: Ctx) {
         const viewer = requireViewer(ctx);
         checkManageable(viewer, args.userId);
-        const found = await db.withTenant(viewer.tenantId, (tx) => updateDisabled(tx, viewer.tenantId, args.userId, args.disabled));
-        if (!found) throw notFound('User not found');
-        if (args.disabled) await revoke(ctx, viewer, { userId: args.userId }, 'user_disabled', 'USER_DISABLED', args.userId);
+        const apply = async (tx: Tx) => {
+          if (!(await updateDisabled(tx, viewer.tenantId, args.userId, args.disabled))) throw notFound('User not found');
+        };
+        if (args.disabled) await revoke(ctx, viewer, { userId: args.userId }, 'user_disabled', 'USER_DISABLED', args.userId, apply);
         else
-          await db.withTenant(viewer.tenantId, (tx) =>
-            insertAudit(tx, {
+          await db.withTenant(viewer.tenantId, async (tx) => {
+            await apply(tx);
+            await insertAudit(tx, {
               tenantId: viewer.tenantId,
               userId: args.userId,
               sessionId: viewer.sessionId,
               clientAddress: ctx.forwarded.clientAddress,
               event: 'USER_ENABLED',
               outcome: 'SUCCESS',
-            }),
-          );
+            });
+          });
         return { __typename: 'User', id: args.userId };
       },
     },
