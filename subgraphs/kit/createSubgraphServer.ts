@@ -15,6 +15,7 @@ import {
 import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
 import { LOG_REDACT_PATHS } from './logging';
+import { assertNoNulCharacters } from './assertNoNulCharacters';
 
 /** Log level and, for tests, where the JSON lines go (default stdout). */
 export interface LoggerOptions {
@@ -188,6 +189,9 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
         const hasData = execution.data !== undefined && execution.data !== null;
         return { statusCode: hasData || !errors.length ? 200 : 400, response: { data: execution.data ?? null, errors } };
       },
+    });
+    graphqlScope.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
+      assertNoNulCharacters(document, variables);
     });
     // One structured line per operation, tied to the gateway's request id; never variables or results.
     graphqlScope.graphql.addHook('onResolution', async (execution, context) => {

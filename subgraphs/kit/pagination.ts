@@ -11,6 +11,12 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
+/** True for an instant as Date#toISOString writes it, and only a real one (JavaScript rolls 02-30 over to 03-01). */
+function isCanonicalInstant(text: string): boolean {
+  const time = Date.parse(text);
+  return !Number.isNaN(time) && new Date(time).toISOString() === text;
+}
+
 export interface PageRequest {
   limit: number;
   /** Keyset position: rows strictly after (createdAt, id). */
@@ -31,7 +37,8 @@ export function parsePage(args: { first?: number | null; after?: string | null }
   if (!args.after) return { limit: first, after: null };
   try {
     const [createdAt, id, extra] = JSON.parse(Buffer.from(args.after, 'base64url').toString('utf8'));
-    if (typeof createdAt !== 'string' || !isUuid(id) || extra !== undefined || Number.isNaN(Date.parse(createdAt))) throw new Error();
+    // Exactly what toPage writes: an impossible date (February 30th) or another format would reach Postgres.
+    if (typeof createdAt !== 'string' || !isUuid(id) || extra !== undefined || !isCanonicalInstant(createdAt)) throw new Error();
     return { limit: first, after: { createdAt, id } };
   } catch {
     throw badUserInput('"after" is not a valid cursor', 'invalid_cursor');
