@@ -1,7 +1,7 @@
 import { badUserInput, forbidden, notFound, permissionsFor, unauthenticated, type ContextUser, type RevocationEvent } from '../../auth';
 import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext, type Tx } from '../kit';
 import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
-import { findRoles, updateDisabled, updateRoles } from './data/identities';
+import { findEmail, findRoles, updateDisabled, updateRoles } from './data/identities';
 import { findSession } from './data/sessions';
 import type { FactorService } from './factors';
 import { assertGrantable, type InvitationService } from './invitations';
@@ -168,7 +168,19 @@ export function createResolvers(deps: AuthResolverDeps) {
       async revokeUserSessions(_: unknown, args: { userId: string }, ctx: Ctx) {
         const viewer = requireViewer(ctx);
         if (!isUuid(args.userId)) throw notFound('User not found');
-        return countOf(await revoke(ctx, viewer, { userId: args.userId }, 'revoked_by_admin', 'SESSIONS_REVOKED', args.userId));
+        // Another tenant's user is no user here: NOT_FOUND, and no audit row naming an id this tenant does not have.
+        const events = await revoke(
+          ctx,
+          viewer,
+          { userId: args.userId },
+          'revoked_by_admin',
+          'SESSIONS_REVOKED',
+          args.userId,
+          async (tx) => {
+            if ((await findEmail(tx, viewer.tenantId, args.userId)) === null) throw notFound('User not found');
+          },
+        );
+        return countOf(events);
       },
       async revokeTenantSessions(_: unknown, __: unknown, ctx: Ctx) {
         const viewer = requireViewer(ctx);

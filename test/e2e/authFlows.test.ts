@@ -1,6 +1,6 @@
 import { generate } from 'otplib';
 import { nextTotpCode, startStack, DEMO_TOTP_SECRET, type Stack } from '../helpers/stack';
-import { acme, decodePayload } from '../helpers/tokens';
+import { acme, decodePayload, globex } from '../helpers/tokens';
 
 let stack: Stack;
 let admin: string; // one admin login for the whole file: each one spends a TOTP time step
@@ -268,6 +268,19 @@ describe('logout and revocation', () => {
     const globexManager = await stack.login('manager@globex.example', 'globex');
     const result = await stack.gql(`mutation { revokeUserSessions(userId: "${acme.users.member.id}") }`, { token: globexManager });
     expect(codeOf(result)).toBe('FORBIDDEN');
+  });
+
+  it("revoking the sessions of another tenant's user answers NOT_FOUND, ends nothing and audits nothing that names them", async () => {
+    const member = await stack.login('member@acme.example', 'acme');
+    const globexAdmin = await stack.login('admin@globex.example', 'globex');
+    const result = await stack.gql(`mutation { revokeUserSessions(userId: "${acme.users.member.id}") }`, { token: globexAdmin });
+    expect(codeOf(result)).toBe('NOT_FOUND');
+    expect((await stack.gql('{ me { id } }', { token: member })).status).toBe(200);
+    const audited = await stack.db.pool.query('SELECT event, outcome FROM auth.audit_events WHERE tenant_id = $1 AND user_id = $2', [
+      globex.id,
+      acme.users.member.id,
+    ]);
+    expect(audited.rows).toEqual([]);
   });
 });
 
