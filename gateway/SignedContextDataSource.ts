@@ -1,8 +1,9 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import { CONTEXT_HEADER, ErrorCode, gatehouseError, type ContextSigner, type ContextUser, type Tracing } from '../auth';
+import { CONTEXT_HEADER, ErrorCode, type ContextSigner, type ContextUser, type Tracing } from '../auth';
 import type { SubgraphClient } from './createSubgraphClient';
+import { failedFetchResponse } from './failedFetchResponse';
 
 /** The per-request state the gateway keeps for its subgraph calls. */
 export interface GatewayContext {
@@ -94,6 +95,13 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       span?.setAttribute('gatehouse.outcome', outcome);
       span?.end();
     };
+    // A fetch that fails as a whole nulls only its own fields, each with a coded error at its path (partial results).
+    const failed = (code: ErrorCode, reason?: string) =>
+      failedFetchResponse(request.query, request.variables, {
+        code,
+        reason,
+        message: code === ErrorCode.SERVICE_UNAVAILABLE ? 'A service needed for this field is unavailable' : 'Internal server error',
+      });
     let response;
     try {
       // Never retried: a mutation must not run twice, and a query's caller decides whether to ask again.
@@ -101,9 +109,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     } catch (error) {
       observe('unavailable');
       this.options.log.warn({ subgraph: this.options.name, err: error }, 'subgraph unreachable');
-      throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', {
-        reason: 'subgraph_unavailable',
-      });
+      return failed(ErrorCode.SERVICE_UNAVAILABLE, 'subgraph_unavailable');
     }
     let parsed: unknown;
     try {
@@ -115,7 +121,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       // The subgraph refused our signature: a key or clock problem on our side, not the client's.
       observe('refused');
       this.options.log.error({ subgraph: this.options.name, status: 401 }, 'subgraph refused the gateway context');
-      throw gatehouseError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+      return failed(ErrorCode.INTERNAL_SERVER_ERROR);
     }
     if (auth) this.takeFromAuth(auth, response.headers, options.context);
     if (isGraphQLResponse(parsed) && response.status < 500) {
@@ -124,6 +130,6 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     }
     observe('error');
     this.options.log.warn({ subgraph: this.options.name, status: response.status }, 'subgraph answered without a GraphQL response');
-    throw gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'A service needed for this field is unavailable', { reason: 'subgraph_error' });
+    return failed(ErrorCode.SERVICE_UNAVAILABLE, 'subgraph_error');
   }
 }

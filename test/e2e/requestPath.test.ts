@@ -109,7 +109,8 @@ describe('the request path through the gateway', () => {
   it('answers UNAUTHENTICATED (not FORBIDDEN) to an anonymous caller of a protected field', async () => {
     const result = await stack.gql('{ records { nodes { id } } }');
     expect(result.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    expect(result.body.data).toBeNull();
+    expect(result.body.errors?.[0].path).toEqual(['records']);
+    expect(result.body.data).toEqual({ records: null });
   });
 
   describe('refuses bad tokens with 401 before any subgraph call', () => {

@@ -28,7 +28,7 @@ describe('login throttling', () => {
     // The fourth attempt is refused whatever the password and the address.
     const sessionsBefore = (await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n;
     const throttled = await attempt('member@acme.example', 'gatehouse-demo', '10.0.0.6');
-    expect(throttled.body.data).toBeNull();
+    expect(throttled.body.data).toEqual({ login: null });
     expect(extensionsOf(throttled)).toMatchObject({ code: 'RATE_LIMITED', reason: 'too_many_attempts' });
     expect(extensionsOf(throttled)?.retryAfterSeconds).toBeGreaterThan(500);
     expect((await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n).toBe(sessionsBefore);
