@@ -69,6 +69,7 @@ const schema = z.object({
   INTROSPECTION: booleanString.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('gatehouse:'),
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   REVOCATION_RETENTION_SECONDS: z.coerce
     .number()
     .int()

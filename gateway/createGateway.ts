@@ -104,7 +104,12 @@ export async function createGateway(options: CreateGatewayOptions) {
   const ownBus = options.revocationBus
     ? undefined
     : config.REDIS_URL
-      ? createRedisRevocationBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}revocations`, retentionMs })
+      ? createRedisRevocationBus({
+          url: config.REDIS_URL,
+          key: `${config.REDIS_KEY_PREFIX}revocations`,
+          retentionMs,
+          commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+        })
       : createMemoryRevocationBus({ retentionMs });
   if (!options.revocationBus && !config.REDIS_URL) {
     log.warn('no REDIS_URL: this gateway only learns of revocations from logouts it carries itself');
@@ -146,6 +151,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
     redisUrl: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
   // Query limits run as validation rules: an abusive operation is refused before any plan or subgraph call. The
   // token limit is graphql-js's own parse option (below): armor's version parses every new query a second time, in

@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   /** With a URL, counters are shared by every gateway instance; without, each instance counts alone. */
   redisUrl?: string;
   keyPrefix: string;
+  /** The longest a request waits on Redis before counting in memory instead; default 50 ms. */
+  redisTimeoutMs?: number;
 }
 
 export type RateLimitScope = 'user' | 'tenant' | 'address';
@@ -17,12 +19,17 @@ export type RateLimitDecision = { ok: true } | { ok: false; scope: RateLimitScop
 
 /**
  * Request limits per user, per tenant and per client address (rate-limiter-flexible). On Redis they are shared by
- * all gateway instances; if Redis is unreachable each instance falls back to counting in memory (availability over
- * strictness — the login limits of the auth service fail closed instead).
+ * all gateway instances; if Redis is unreachable, or slower than `redisTimeoutMs`, each instance falls back to
+ * counting in memory (availability over strictness — the login limits of the auth service fail closed instead).
  */
 export function createRateLimits(options: RateLimitOptions) {
   const redis = options.redisUrl
-    ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
+    ? new Redis(options.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectTimeout: 2000,
+        commandTimeout: options.redisTimeoutMs ?? 50,
+      })
     : undefined;
   redis?.on('error', () => undefined);
   const make = (scope: RateLimitScope, points: number): RateLimiterAbstract | undefined => {

@@ -7,6 +7,8 @@ export interface RedisRevocationBusOptions {
   key?: string;
   /** How long events are kept (trimmed by age with MINID): at least the longest token lifetime. Default 1 h. */
   retentionMs?: number;
+  /** The longest a publish waits on Redis; default 50 ms. A slow or hung Redis fails the publish, which is retried. */
+  commandTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -19,8 +21,14 @@ export function createRedisRevocationBus(options: RedisRevocationBusOptions): Re
   const key = options.key ?? 'gatehouse:revocations';
   const retentionMs = options.retentionMs ?? 3_600_000;
   const now = options.now ?? Date.now;
-  // Fails fast while Redis is down, so a logout reports an error instead of hanging.
-  const writer = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+  // Fails fast while Redis is down or slow, so a logout never waits on it (the outbox relay publishes again later).
+  const writer = new Redis(options.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    commandTimeout: options.commandTimeoutMs ?? 50,
+  });
   writer.on('error', () => undefined);
   const readers = new Set<Redis>();
 

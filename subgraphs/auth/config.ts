@@ -13,6 +13,7 @@ interface AuthEnv {
   KEY_RELOAD_MS: number;
   REDIS_URL?: string;
   REDIS_KEY_PREFIX: string;
+  REDIS_TIMEOUT_MS: number;
   REVOCATION_RETENTION_SECONDS: number;
   LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: number;
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: number;
@@ -50,6 +51,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       KEY_RELOAD_MS: int(100, 600_000, 10_000),
       REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
       REDIS_KEY_PREFIX: z.string().min(1).max(100).default('gatehouse:'),
+      REDIS_TIMEOUT_MS: int(1, 10_000, 50),
       REVOCATION_RETENTION_SECONDS: int(600, 7 * DAY, 3600),
       LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: int(1, 10_000, 10),
       LOGIN_MAX_ATTEMPTS_PER_ADDRESS: int(1, 1_000_000, 100),

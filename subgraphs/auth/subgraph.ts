@@ -30,7 +30,12 @@ export const REFRESH_COOKIE_NAME = 'gatehouse_refresh';
 export function createRevocationBus(config: AuthConfig): RevocationBus {
   const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;
   return config.REDIS_URL
-    ? createRedisRevocationBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}revocations`, retentionMs })
+    ? createRedisRevocationBus({
+        url: config.REDIS_URL,
+        key: `${config.REDIS_KEY_PREFIX}revocations`,
+        retentionMs,
+        commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+      })
     : createMemoryRevocationBus({ retentionMs });
 }
 
@@ -60,6 +65,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     perAccount: config.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
     perAddress: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
     windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
   let relayLog: { warn(obj: object, msg: string): void } = { warn: () => undefined };
   const relay = createRevocationRelay({ pool: db.pool, bus, log: { warn: (obj, msg) => relayLog.warn(obj, msg) } });

@@ -12,6 +12,8 @@ export interface ThrottleOptions {
   /** Attempts per client address per window. */
   perAddress: number;
   windowSeconds: number;
+  /** The longest an attempt waits on Redis before failing closed; default 50 ms. */
+  redisTimeoutMs?: number;
 }
 
 export type ThrottleKind = 'login' | 'code';
@@ -29,11 +31,18 @@ function rateLimited(retryAfterMs: number) {
  * Brute-force limits for login and code verification (rate-limiter-flexible). Every attempt costs a point up front
  * — so parallel attempts cannot slip past the limit — and a success gives the account's points back. Accounts are
  * counted whether or not they exist, so throttling tells nothing about which emails are real. When Redis is
- * configured but unreachable, attempts fail closed with SERVICE_UNAVAILABLE, never as a wrong password.
+ * configured but unreachable or slower than `redisTimeoutMs`, attempts fail closed with SERVICE_UNAVAILABLE, at once
+ * and never as a wrong password.
  */
 export function createThrottle(options: ThrottleOptions) {
   const redis = options.redisUrl
-    ? new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
+    ? new Redis(options.redisUrl, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectTimeout: 2000,
+        commandTimeout: options.redisTimeoutMs ?? 50,
+      })
     : undefined;
   redis?.on('error', () => undefined);
   const make = (name: string, points: number): RateLimiterAbstract =>

@@ -1,4 +1,3 @@
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type pg from 'pg';
@@ -11,38 +10,12 @@ import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
 import { postToSubgraph, type GraphQLResult } from '../helpers/stack';
 import { createTestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
+import { startTcpRelay } from '../helpers/tcpRelay';
 
 // The pool's connections go through a TCP relay that the test can cut, to the Postgres server of DATABASE_URL or,
 // without it, to an embedded PGlite served over the Postgres wire protocol (@electric-sql/pglite-socket).
 let upstream: { host: string; port: number; user: string; database: string; close(): Promise<void> };
-let relay: { port: number; connections: number; cut(): void; close(): Promise<void> };
-
-async function startRelay(target: { host: string; port: number }): Promise<typeof relay> {
-  const open = new Set<Socket>();
-  let connections = 0;
-  const server: Server = createServer((client) => {
-    connections += 1;
-    const server = connect(target.port, target.host);
-    for (const [from, to] of [
-      [client, server],
-      [server, client],
-    ]) {
-      open.add(from);
-      from.on('error', () => to.destroy());
-      from.on('close', () => (open.delete(from), to.destroy()));
-      from.pipe(to);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    get connections() {
-      return connections;
-    },
-    cut: () => open.forEach((socket) => socket.destroy()),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+let relay: Awaited<ReturnType<typeof startTcpRelay>>;
 
 beforeAll(async () => {
   if (process.env.DATABASE_URL) {
@@ -74,7 +47,7 @@ beforeAll(async () => {
       },
     };
   }
-  relay = await startRelay(upstream);
+  relay = await startTcpRelay(upstream);
 });
 afterAll(async () => {
   await relay?.close();

@@ -1,0 +1,90 @@
+import { eventually } from '../helpers/eventually';
+import { startPrivateRedis } from '../helpers/redisServer';
+import { postGraphQL, startStack, type Stack } from '../helpers/stack';
+import { startTcpRelay } from '../helpers/tcpRelay';
+
+// Redis answers through a relay the test controls; here it holds every reply back for ten seconds. No request may
+// wait for that: the rate limits count in memory, the login throttle fails closed, a logout is published later.
+let stack: Stack;
+let relay: Awaited<ReturnType<typeof startTcpRelay>>;
+let privateRedis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
+
+beforeAll(async () => {
+  let url = process.env.REDIS_URL;
+  if (!url) {
+    privateRedis = await startPrivateRedis();
+    url = privateRedis.url;
+  }
+  const { hostname, port } = new URL(url);
+  relay = await startTcpRelay({ host: hostname, port: Number(port || 6379) });
+  const redisUrl = `redis://127.0.0.1:${relay.port}`;
+  stack = await startStack({
+    gatewayEnv: {
+      REDIS_URL: redisUrl,
+      RATE_LIMIT_PER_USER: '1000',
+      RATE_LIMIT_PER_TENANT: '10000',
+      RATE_LIMIT_PER_ADDRESS: '1000',
+      RATE_LIMIT_WINDOW_SECONDS: '1',
+    },
+    authEnv: { REDIS_URL: redisUrl },
+  });
+});
+afterAll(async () => {
+  relay?.setDelay(0);
+  await stack?.close();
+  await relay?.close();
+  await privateRedis?.stop();
+});
+afterEach(() => relay.setDelay(0));
+
+/** A request that must be answered long before Redis would answer (the relay holds replies for 10 s). */
+const send = (query: string, token?: string) => postGraphQL(stack.gatewayUrl, query, { token });
+async function withinFiveSeconds<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('still waiting on Redis after 5 s')), 5000);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const LOGIN =
+  'mutation { login(input: {email: "member@acme.example", password: "gatehouse-demo", tenant: "acme"}) { ... on AuthSession { accessToken } } }';
+
+describe('a slow Redis', () => {
+  it('does not slow the rate-limited request path: the limits count in memory meanwhile', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    relay.setDelay(10_000);
+    const result = await withinFiveSeconds(send('{ me { displayName } }', token));
+    expect(result.status).toBe(200);
+    expect(result.body.data.me.displayName).toBe('Acme Member');
+  });
+
+  it('fails a login closed at once (SERVICE_UNAVAILABLE), never as a wrong password, and opens no session', async () => {
+    const before = (await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n;
+    relay.setDelay(10_000);
+    const result = await withinFiveSeconds(send(LOGIN));
+    expect(result.body.errors?.[0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', reason: 'throttle_unavailable' });
+    expect((await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.sessions')).rows[0].n).toBe(before);
+    relay.setDelay(0);
+    expect((await send(LOGIN)).body.data.login.accessToken).toEqual(expect.any(String));
+  });
+
+  it('does not hold up a logout: the session ends at once here, and the bus gets the revocation when Redis answers', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    relay.setDelay(10_000);
+    const logout = await withinFiveSeconds(send('mutation { logout }', token));
+    expect(logout.body).toEqual({ data: { logout: true } });
+    expect((await withinFiveSeconds(send('{ me { id } }', token))).status).toBe(401);
+    const pending = await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.revocation_outbox WHERE published_at IS NULL');
+    expect(pending.rows[0].n).toBeGreaterThan(0); // kept for the outbox relay to publish, not lost
+    relay.setDelay(0);
+    await eventually(
+      async () =>
+        (await stack.db.pool.query('SELECT count(*)::int AS n FROM auth.revocation_outbox WHERE published_at IS NULL')).rows[0].n === 0,
+    );
+  });
+});
