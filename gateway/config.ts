@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const booleanString = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
@@ -39,6 +40,38 @@ const trustedIssuersSchema = z
   })
   .pipe(z.array(externalIssuerSchema));
 
+/**
+ * TRUST_PROXY: which proxies in front of the gateway may name the client in `X-Forwarded-For`. `false` (none), a
+ * number of hops (`1`: the one proxy that connects to the gateway, whose own entry is the last), or a list of proxy
+ * addresses and CIDRs. Never `true`: trusting every hop takes the leftmost entry, which the client writes itself.
+ */
+const trustProxySchema = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | number | string[] => {
+    if (value === '' || value === 'false' || value === '0') return false;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= 10) return hops;
+    } else if (value !== 'true') {
+      const entries = value.split(',').map((entry) => entry.trim());
+      const invalid = entries.filter((entry) => {
+        const [address, bits, extra] = entry.split('/');
+        const version = isIP(address);
+        return (
+          !version || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128)))
+        );
+      });
+      if (!invalid.length) return entries;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a number of proxy hops (1–10), or a comma-separated list of proxy addresses or CIDRs (never true: that trusts what the client writes)',
+    });
+    return z.NEVER;
+  });
+
 const SUBGRAPH_URL_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
 const SUBGRAPH_TIMEOUT_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_TIMEOUT_MS$/;
 
@@ -65,7 +98,7 @@ const schema = z.object({
   CONTEXT_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(262_144),
-  TRUST_PROXY: booleanString.default(false),
+  TRUST_PROXY: trustProxySchema.default(false),
   INTROSPECTION: booleanString.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('gatehouse:'),

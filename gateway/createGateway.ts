@@ -89,7 +89,9 @@ export async function createGateway(options: CreateGatewayOptions) {
         ? false
         : { level: config.LOG_LEVEL, redact: LOG_REDACT, ...(typeof options.logger === 'object' ? options.logger : {}) },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    // A hop count trusts that many proxies nearest the gateway (hop 0 is the one that connects to it).
+    trustProxy:
+      typeof config.TRUST_PROXY === 'number' ? (_address: string, hop: number) => hop < (config.TRUST_PROXY as number) : config.TRUST_PROXY,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
   });

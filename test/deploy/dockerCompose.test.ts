@@ -62,7 +62,7 @@ describe('docker-compose.yml', () => {
     }
     for (const instance of ['gateway-1', 'gateway-2']) {
       const gateway = loadGatewayConfig(services[instance].environment);
-      expect(gateway).toMatchObject({ isProduction: true, introspection: false, TRUST_PROXY: true, REDIS_URL: 'redis://redis:6379' });
+      expect(gateway).toMatchObject({ isProduction: true, introspection: false, TRUST_PROXY: 1, REDIS_URL: 'redis://redis:6379' });
       expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
       for (const [name, url] of Object.entries(gateway.subgraphUrls)) {
         expect(url).toBe(`http://${name}:${services[name].environment.PORT}/graphql`);

@@ -54,7 +54,8 @@ describe('the Kubernetes manifests', () => {
 
   it('give each service a configuration its own loadConfig accepts in production', () => {
     const gateway = loadGatewayConfig(envOf('gateway'));
-    expect(gateway).toMatchObject({ isProduction: true, REDIS_URL: 'redis://redis:6379' });
+    // The LoadBalancer Service adds no X-Forwarded-For: a client-written one must not name the client.
+    expect(gateway).toMatchObject({ isProduction: true, REDIS_URL: 'redis://redis:6379', TRUST_PROXY: false });
     expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
     const loaders = { auth: loadAuthConfig, users: loadUsersConfig, records: loadRecordsConfig, complaints: loadComplaintsConfig };
     for (const [name, load] of Object.entries(loaders)) {

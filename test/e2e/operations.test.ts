@@ -186,7 +186,7 @@ describe('rate limits shared by all gateway instances', () => {
       REDIS_KEY_PREFIX: 'rl-test:',
       RATE_LIMIT_PER_ADDRESS: '5',
       RATE_LIMIT_PER_USER: '100',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
     };
     const [a, b] = [await stack.addGateway(env), await stack.addGateway(env)];
     const headers = { 'x-forwarded-for': '203.0.113.9' };

@@ -4,7 +4,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     authEnv: { LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '5', LOGIN_THROTTLE_WINDOW_SECONDS: '600' },
-    gatewayEnv: { TRUST_PROXY: 'true' },
+    gatewayEnv: { TRUST_PROXY: '1' },
   });
 });
 afterAll(async () => {
@@ -53,6 +53,21 @@ describe('login throttling', () => {
     for (const email of emails) expect(extensionsOf(await attempt(email, 'wrong', '10.0.2.1'))?.reason).toBe('invalid_credentials');
     expect(extensionsOf(await attempt('someone-else@acme.example', 'wrong', '10.0.2.1'))?.code).toBe('RATE_LIMITED');
     expect(extensionsOf(await attempt('someone-else@acme.example', 'wrong', '10.0.2.2'))?.reason).toBe('invalid_credentials');
+  });
+
+  // The test connects as the one trusted proxy (TRUST_PROXY=1): the last X-Forwarded-For entry is the one it adds;
+  // whatever stands before it, the client wrote.
+  it('takes the address the trusted proxy saw, whatever the client wrote before it: limits and audit alike', async () => {
+    const emails = [1, 2, 3, 4, 5].map((n) => `someone-${n}@acme.example`);
+    for (const [index, email] of emails.entries()) {
+      const spoofed = `198.51.100.${index}, 10.0.4.1`;
+      expect(extensionsOf(await attempt(email, 'wrong', spoofed))?.reason).toBe('invalid_credentials');
+    }
+    expect(extensionsOf(await attempt('someone-6@acme.example', 'wrong', '198.51.100.99, 10.0.4.1'))?.code).toBe('RATE_LIMITED');
+    const audited = await stack.db.pool.query<{ client_address: string }>(
+      "SELECT DISTINCT client_address FROM auth.audit_events WHERE client_address LIKE '198.51.100.%' OR client_address = '10.0.4.1'",
+    );
+    expect(audited.rows).toEqual([{ client_address: '10.0.4.1' }]);
   });
 });
 

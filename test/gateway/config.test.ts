@@ -62,6 +62,14 @@ describe('gateway configuration', () => {
     expect(message).toContain('- TRUSTED_ISSUERS.0.maxTokenLifetimeSeconds:');
   });
 
+  it('trusts X-Forwarded-For only from a number of hops or listed proxies, never from anyone (true)', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7']);
+    for (const value of ['true', 'yes', '10.0.0.0/33', '11', 'proxy.internal'])
+      expect(messageOf(() => loadConfig({ TRUST_PROXY: value }))).toContain('- TRUST_PROXY: must be false, a number of proxy hops');
+  });
+
   it('reads per-subgraph URL overrides', () => {
     expect(loadConfig({ SUBGRAPH_USERS_URL: 'http://users:4002/graphql' }).subgraphUrls).toEqual({ users: 'http://users:4002/graphql' });
   });
