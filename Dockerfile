@@ -10,6 +10,7 @@ ENV NODE_ENV=production HOST=0.0.0.0
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json supergraph.yaml supergraph.graphql ./
 COPY auth ./auth
+COPY service ./service
 COPY gateway ./gateway
 COPY subgraphs ./subgraphs
 USER node

@@ -210,11 +210,12 @@ async function main() {
     RATE_LIMIT_PER_USER: '0',
     RATE_LIMIT_PER_TENANT: '0',
     RATE_LIMIT_PER_ADDRESS: '0',
+    METRICS_PORT: '0',
     ...Object.fromEntries(Object.entries(stack.urls).map(([name, url]) => [`SUBGRAPH_${name.toUpperCase()}_URL`, url])),
   };
   // Every scenario has a gateway process of its own: (e) fills its verified-token cache, (d) holds one token.
   // `gatehouse-b` is the second instance of the revocation-lag measurement.
-  const gateways: Record<string, { url: string; pid: number }> = {};
+  const gateways: Record<string, { url: string; pid: number; metricsUrl?: string }> = {};
   const GATEWAYS = ['stock', 'gatehouse-noauth', 'gatehouse', 'gatehouse-e', 'gatehouse-b'];
   for (const mode of GATEWAYS) {
     const file = join(work, `${mode}.url`);
@@ -224,6 +225,7 @@ async function main() {
       gatewayEnv,
     );
     gateways[mode] = { url: await waitForFile(file, child), pid: child.pid! };
+    if (mode !== 'stock') gateways[mode].metricsUrl = await waitForFile(`${file}.metrics`, child);
   }
 
   const login = await post(
@@ -391,12 +393,8 @@ async function main() {
 
   // A flood of forged tokens with unknown kids beside valid traffic (the hop query, a warm token): JWKS fetches by
   // cause, and the valid throughput with the flood against the same valid load without it, alternated RUNS times.
-  const metric = async (url: string, series: string) =>
-    Number(
-      new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(
-        await (await fetch(url.replace('/graphql', '/metrics'))).text(),
-      )?.[1] ?? 0,
-    );
+  const metric = async (metricsUrl: string, series: string) =>
+    Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(await (await fetch(metricsUrl)).text())?.[1] ?? 0);
   const { SignJWT, decodeJwt, generateKeyPair } = await import('jose');
   const attacker = await generateKeyPair('ES256');
   const { iss, aud } = decodeJwt(warmToken);
@@ -422,7 +420,7 @@ async function main() {
   const floodFile = join(work, 'flood.tokens');
   await writeFile(floodFile, floodTokens.join('\n'));
   const hopBody = JSON.stringify({ query: QUERIES.hop.query });
-  const unknownKidFetches = () => metric(gateways.gatehouse.url, 'gatehouse_jwks_fetches_total{result="ok",reason="unknown_kid"}');
+  const unknownKidFetches = () => metric(gateways.gatehouse.metricsUrl!, 'gatehouse_jwks_fetches_total{result="ok",reason="unknown_kid"}');
   const validLoad = { url: gateways.gatehouse.url, body: hopBody, headers: { authorization: `Bearer ${warmToken}` }, warmupSeconds: 0 };
   const fetchesBefore = await unknownKidFetches();
   let floodStartedAt = 0;

@@ -25,6 +25,7 @@ import {
   type ContextUser,
   type RevocationBus,
 } from '../auth';
+import { serveMetrics, type MetricsServer } from '../service/serveMetrics';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
@@ -317,7 +318,6 @@ export async function createGateway(options: CreateGatewayOptions) {
     const ready = started && jwks.isReady;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', keys: jwks.isReady });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   async function loadKeys() {
     try {
@@ -345,12 +345,18 @@ export async function createGateway(options: CreateGatewayOptions) {
     }
   }
 
+  let metricsServer: MetricsServer | undefined;
+
   return {
     app,
     verifier,
     jwks,
     revocations,
     metrics,
+    /** Where Prometheus scrapes this instance (METRICS_PORT, apart from the public port); set once started. */
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
     /** Loads keys, revocations and the supergraph, then listens. Resolves with the GraphQL URL. */
     async start(): Promise<string> {
       await loadKeys();
@@ -358,6 +364,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       revocations.start();
       await server.start();
       started = true;
+      metricsServer = await serveMetrics({ registry: metrics.registry, port: config.METRICS_PORT, host: config.HOST });
       await app.listen({ port: config.PORT, host: config.HOST });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -375,6 +382,7 @@ export async function createGateway(options: CreateGatewayOptions) {
         clearInterval(sweep);
         clearTimeout(deadline);
       });
+      await metricsServer?.close();
       await server.stop();
       await client.close();
       await revocations.close();

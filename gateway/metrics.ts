@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The gateway's Prometheus metrics, on a registry of its own (served at /metrics). */
+/** The gateway's Prometheus metrics, on a registry of its own (served at /metrics on METRICS_PORT). */
 export function createGatewayMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_gateway_' });

@@ -25,7 +25,12 @@ import * as complaints from '../subgraphs/complaints/subgraph';
 import { loadConfig as loadComplaintsConfig } from '../subgraphs/complaints/config';
 
 const env = process.env;
-const withPort = (variable: string, port: number) => ({ ...env, PORT: env[variable] ?? String(port) });
+/** One service's environment: its own PORT and METRICS_PORT (AUTH_PORT, AUTH_METRICS_PORT, …; defaults per service). */
+const withPort = (name: string, port: number) => ({
+  ...env,
+  PORT: env[`${name}_PORT`] ?? String(port),
+  METRICS_PORT: env[`${name}_METRICS_PORT`] ?? String(port + 5400),
+});
 
 async function main() {
   const dataDir = env.DATA_DIR ?? '.data';
@@ -44,13 +49,13 @@ async function main() {
   }
 
   // Without Redis, the auth service and the gateway share revocations in memory (they run in this one process).
-  const authConfig = loadAuthConfig(withPort('AUTH_PORT', 4001));
+  const authConfig = loadAuthConfig(withPort('AUTH', 4001));
   const revocationBus = env.REDIS_URL ? undefined : auth.createRevocationBus(authConfig);
   const running: RunningSubgraph[] = [];
   running.push(await serveSubgraph(auth, authConfig, { pool, shared: { revocationBus } }));
-  running.push(await serveSubgraph(users, loadUsersConfig(withPort('USERS_PORT', 4002)), { pool }));
-  running.push(await serveSubgraph(records, loadRecordsConfig(withPort('RECORDS_PORT', 4003)), { pool }));
-  running.push(await serveSubgraph(complaints, loadComplaintsConfig(withPort('COMPLAINTS_PORT', 4004)), { pool }));
+  running.push(await serveSubgraph(users, loadUsersConfig(withPort('USERS', 4002)), { pool }));
+  running.push(await serveSubgraph(records, loadRecordsConfig(withPort('RECORDS', 4003)), { pool }));
+  running.push(await serveSubgraph(complaints, loadComplaintsConfig(withPort('COMPLAINTS', 4004)), { pool }));
 
   const subgraphUrls = Object.fromEntries(
     running.map((service, i) => [`SUBGRAPH_${['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'][i]}_URL`, service.url]),
@@ -61,6 +66,7 @@ async function main() {
     ...subgraphUrls,
     ...env,
     PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000',
+    METRICS_PORT: env.GATEWAY_METRICS_PORT ?? env.METRICS_PORT ?? '9400',
   });
   const gateway = await createGateway({ config: gatewayConfig, revocationBus });
   const url = await gateway.start();
@@ -76,6 +82,7 @@ Gatehouse is running.
   GraphQL gateway   ${url}   (Apollo Sandbox: open it in a browser)
 ${running.map((service) => `  subgraph ${service.url.padEnd(34)} (called by the gateway only)`).join('\n')}
   JWKS              ${jwksUrl}
+  Metrics           ${[gateway.metricsUrl, ...running.map((service) => service.metricsUrl)].join('  ')}
 
 Demo logins (password "${DEMO_PASSWORD}", development only):
 ${tenants}

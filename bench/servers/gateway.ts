@@ -2,7 +2,8 @@
  * Benchmark: one gateway process. argv[2] is the mode — `gatehouse` (full auth), `gatehouse-noauth` (token checks
  * off, a fixed identity signed), `stock` (@apollo/gateway + @apollo/server standalone with the default data source,
  * no token checks; it signs the same fixed identity, which the subgraphs require) — argv[3] the file to write the
- * URL to. Configuration comes from the environment like the real gateway's.
+ * URL to (a Gatehouse gateway also writes its metrics URL to argv[3].metrics). Configuration comes from the
+ * environment like the real gateway's.
  */
 import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ async function main() {
   } else {
     const gateway = await createGateway({ config, logger: false, ...(mode === 'gatehouse-noauth' ? { staticIdentity: identity } : {}) });
     url = await gateway.start();
+    await writeFile(`${outFile}.metrics`, gateway.metricsUrl!);
   }
   await writeFile(outFile, url);
 }

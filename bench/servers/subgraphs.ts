@@ -23,6 +23,7 @@ async function main() {
   const env: Record<string, string | undefined> = {
     ...process.env,
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     SEED_DEMO_DATA: 'true',
     // Only the configurations are told `test`, so that they accept the demo data; the process itself runs with

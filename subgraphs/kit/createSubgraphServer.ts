@@ -56,6 +56,8 @@ export interface SubgraphServerOptions {
   otlpEndpoint?: string;
   /** STEP_UP_MAX_AGE_SECONDS; default 900. */
   stepUpMaxAgeSeconds?: number;
+  /** Where the server records its metrics (served apart, see startSubgraph); default a registry of its own. */
+  metrics?: SubgraphMetrics;
   now?: () => number;
 }
 
@@ -89,7 +91,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   const { service, db } = options;
   const verifier = createContextVerifier({ key: options.contextKey, audience: service.name, now: options.now });
   const stepUpMaxAgeSeconds = options.stepUpMaxAgeSeconds ?? 900;
-  const metrics = createSubgraphMetrics(service.name);
+  const metrics = options.metrics ?? createSubgraphMetrics(service.name);
   const tracing = initTracing({ serviceName: `gatehouse-${service.name}`, otlpEndpoint: options.otlpEndpoint });
   const app = Fastify({
     logger:
@@ -102,7 +104,6 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   });
 
   app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/health/ready', async (_request, reply) => {
     try {
       await db.ping();

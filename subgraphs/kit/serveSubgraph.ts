@@ -36,6 +36,8 @@ export interface ServeOptions {
 export interface RunningSubgraph {
   app: FastifyInstance;
   url: string;
+  /** Prometheus metrics of this subgraph (METRICS_PORT). */
+  metricsUrl: string;
   db: Database;
   close(): Promise<void>;
 }
@@ -75,11 +77,12 @@ export async function serveSubgraph<C extends SubgraphConfig>(
   await migrate(pool, { schema: module.name, dir: module.migrationsDir });
   const service = await module.createSubgraph(config, db, options.shared);
   if (config.seedDemoData) await module.seed(db, config);
-  const { app, url } = await startSubgraph({
+  const { app, url, metricsUrl } = await startSubgraph({
     service,
     db,
     contextKey: options.contextKey ?? (await resolveContextKey(config)),
     port: config.PORT,
+    metricsPort: config.METRICS_PORT,
     host: config.HOST,
     logger: options.logger ?? { level: config.LOG_LEVEL },
     stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
@@ -93,6 +96,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
   return {
     app,
     url,
+    metricsUrl,
     db,
     async close() {
       await closeGracefully(app);

@@ -19,6 +19,8 @@ const base64urlSecret = z
 interface BaseSubgraphEnv {
   NODE_ENV: 'development' | 'production' | 'test';
   PORT: number;
+  /** Prometheus metrics, apart from the public port; default the service's port + 5400 (auth 9401, …). */
+  METRICS_PORT: number;
   HOST: string;
   LOG_LEVEL: string;
   DATABASE_URL?: string;
@@ -45,6 +47,12 @@ export function loadSubgraphConfig<Extra extends object = {}>(
   const schema = z.object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+    METRICS_PORT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(defaultPort + 5400),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One subgraph's Prometheus metrics, on a registry of its own (served at /metrics). */
+/** One subgraph's Prometheus metrics, on a registry of its own (served at /metrics on METRICS_PORT). */
 export function createSubgraphMetrics(subgraph: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ subgraph });

@@ -52,6 +52,24 @@ describe('the Kubernetes manifests', () => {
     for (const name of ['redis', 'postgres']) expect(deployment(name).spec.template.spec.containers[0].readinessProbe).toBeDefined();
   });
 
+  it('serve metrics on a port of their own, named for Prometheus, which no Service exposes', () => {
+    for (const name of ['gateway', 'auth', 'users', 'records', 'complaints']) {
+      const pod = deployment(name).spec.template;
+      const metricsPort = pod.spec.containers[0].ports.find((port: { name: string }) => port.name === 'metrics').containerPort;
+      expect(pod.metadata.annotations['prometheus.io/port']).toBe(String(metricsPort));
+      const load = {
+        gateway: loadGatewayConfig,
+        auth: loadAuthConfig,
+        users: loadUsersConfig,
+        records: loadRecordsConfig,
+        complaints: loadComplaintsConfig,
+      }[name]!;
+      expect(load(envOf(name) as never).METRICS_PORT).toBe(metricsPort);
+      const service = byKind('Service').find((doc) => doc.metadata.name === name);
+      expect(service.spec.ports.map((port: { targetPort: string }) => port.targetPort)).toEqual(['http']);
+    }
+  });
+
   it('give each service a configuration its own loadConfig accepts in production', () => {
     const gateway = loadGatewayConfig(envOf('gateway'));
     // The LoadBalancer Service adds no X-Forwarded-For: a client-written one must not name the client.
@@ -70,7 +88,14 @@ describe('the Kubernetes manifests', () => {
       byKind('NetworkPolicy').find((doc) => doc.metadata.name === name),
     );
     expect(subgraphs.spec.podSelector.matchLabels).toEqual({ 'gatehouse/role': 'subgraph' });
-    expect(subgraphs.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'gatehouse/role': 'gateway' } } }] }]);
+    const monitoring = [{ namespaceSelector: { matchLabels: { 'gatehouse/monitoring': 'true' } } }];
+    expect(subgraphs.spec.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: { 'gatehouse/role': 'gateway' } } }], ports: [{ port: 'http' }] },
+      { from: monitoring, ports: [{ port: 'metrics' }] },
+    ]);
+    const gatewayPolicy = byKind('NetworkPolicy').find((doc) => doc.metadata.name === 'gateway-metrics-from-monitoring-only');
+    expect(gatewayPolicy.spec.podSelector.matchLabels).toEqual({ 'gatehouse/role': 'gateway' });
+    expect(gatewayPolicy.spec.ingress).toEqual([{ ports: [{ port: 'http' }] }, { from: monitoring, ports: [{ port: 'metrics' }] }]);
     for (const name of ['auth', 'users', 'records', 'complaints'])
       expect(deployment(name).spec.template.metadata.labels['gatehouse/role']).toBe('subgraph');
     expect(deployment('gateway').spec.template.metadata.labels['gatehouse/role']).toBe('gateway');

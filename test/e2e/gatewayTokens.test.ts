@@ -23,7 +23,7 @@ const withRealKey = (header: Record<string, unknown>, body: JWTPayload) =>
     .sign(stack.signingKey.privateKey, { crit: { b64x: true } });
 const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const metric = async (name: string) => {
-  const text = await (await fetch(stack.gatewayUrl.replace('/graphql', '/metrics'))).text();
+  const text = await (await fetch(stack.gateway.metricsUrl!)).text();
   return Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 };
 

@@ -128,7 +128,7 @@ describe('revocation reaches every gateway', () => {
     expect(atStart.status).toBe(401);
     expect(atStart.body.errors?.[0].extensions?.reason).toBe('token_revoked');
     // Metrics: the lag of every applied revocation is observed.
-    const metrics = await (await fetch(other.url.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(other.gateway.metricsUrl!)).text();
     expect(metrics).toMatch(/gatehouse_revocation_lag_seconds_count [1-9]/);
   });
 

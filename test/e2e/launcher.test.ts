@@ -21,7 +21,7 @@ afterAll(async () => {
 it('npm start serves the whole stack on the embedded defaults: log in, then a cross-subgraph query', async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-start-'));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  for (const name of ['GATEWAY', 'AUTH', 'USERS', 'RECORDS', 'COMPLAINTS']) env[`${name}_PORT`] = '0';
+  for (const name of ['GATEWAY', 'AUTH', 'USERS', 'RECORDS', 'COMPLAINTS']) env[`${name}_PORT`] = env[`${name}_METRICS_PORT`] = '0';
   // No DATABASE_URL: the embedded Postgres, as on a fresh machine.
   child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'scripts/start.ts')], { cwd: root, env });
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -55,4 +55,10 @@ it('npm start serves the whole stack on the embedded defaults: log in, then a cr
   expect(result.body.data.complaint.filedBy.displayName).toBe('Acme Member');
   expect(result.body.data.complaint.filedBy.records.nodes[0].owner.displayName).toBe('Acme Member');
   expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no token in the logs
+
+  // Metrics: five ports of their own, none of them the public one.
+  const metricsUrls = /Metrics\s+(.+)/.exec(output)![1].trim().split(/\s+/);
+  expect(metricsUrls).toHaveLength(5);
+  for (const url of metricsUrls) expect(await (await fetch(url)).text()).toContain('process_cpu_seconds_total');
+  expect((await fetch(gatewayUrl.replace('/graphql', '/metrics'))).status).toBe(404);
 }, 60_000);

@@ -206,9 +206,11 @@ describe('rate limits shared by all gateway instances', () => {
 });
 
 describe('observability', () => {
-  it('/metrics exposes requests by operation, authentication outcomes, token cache, JWKS fetches, revocation lag, subgraph calls and rate limits', async () => {
+  it('/metrics, on a port of its own, exposes requests by operation, authentication outcomes, token cache, JWKS fetches, revocation lag, subgraph calls and rate limits', async () => {
+    expect((await fetch(stack.gatewayUrl.replace('/graphql', '/metrics'))).status).toBe(404); // never on the public port
+    expect(new URL(stack.gateway.metricsUrl!).port).not.toBe(new URL(stack.gatewayUrl).port);
     await stack.gql('query MyRecords { records(first: 1) { nodes { id } } }', { token });
-    const text = await (await fetch(stack.gatewayUrl.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(stack.gateway.metricsUrl!)).text();
     for (const series of [
       'gatehouse_request_duration_seconds_count{operation="MyRecords",status="200"}',
       'gatehouse_authentication_total{outcome="ok"}',
@@ -223,9 +225,13 @@ describe('observability', () => {
     }
   });
 
-  it('each subgraph exposes /metrics, with authorization denials by rule', async () => {
+  it('each subgraph exposes /metrics on a port of its own, with authorization denials by rule', async () => {
+    for (const subgraph of Object.values(stack.subgraphs)) {
+      expect((await fetch(subgraph.url.replace('/graphql', '/metrics'))).status).toBe(404);
+      expect((await fetch(subgraph.metricsUrl)).status).toBe(200);
+    }
     await stack.gql('{ complaints { nodes { internalNotes } } }', { token });
-    const text = await (await fetch(stack.subgraphs.complaints.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(stack.subgraphs.complaints.metricsUrl)).text();
     expect(text).toMatch(/gatehouse_authorization_denials_total\{[^}]*rule="can:complaint:read:internal"[^}]*\} [1-9]/);
     expect(text).toMatch(/gatehouse_subgraph_operation_duration_seconds_count\{[^}]*subgraph="complaints"/);
     expect(text).toContain('gatehouse_context_refusals_total');

@@ -46,11 +46,11 @@ async function startGateway(env: Record<string, string> = {}) {
       done();
     },
   });
-  const { url } = await stack.addGateway(
+  const { url, gateway } = await stack.addGateway(
     { AUTH_JWKS_URL: jwks.url, JWKS_REFRESH_MS: '0', JWKS_COOLDOWN_MS: '0', SUPERGRAPH_POLL_MS: '0', ...env },
     { now: () => Date.now() + offsetMs, logger: { stream, level: 'info' } },
   );
-  const metrics = async () => (await fetch(url.replace('/graphql', '/metrics'))).text();
+  const metrics = async () => (await fetch(gateway.metricsUrl!)).text();
   return {
     logs,
     /** Moves this gateway's clock forward. */

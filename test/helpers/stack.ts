@@ -204,6 +204,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   const baseEnv: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: '0',
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: workDir,
     SEED_DEMO_DATA: 'true',
