@@ -1,5 +1,5 @@
 import { badUserInput, type ContextUser, type SecretBox } from '../../auth';
-import type { Database } from '../kit';
+import type { Database, Tx } from '../kit';
 import { insertAudit } from './data/audit';
 import * as data from './data/factors';
 import { findEmail } from './data/identities';
@@ -17,14 +17,18 @@ export function createFactorService(options: { db: Database; secretBox: SecretBo
   const { db, secretBox, throttle } = options;
   const wrongCode = () => badUserInput('The code is not valid', 'invalid_code');
 
-  /** Checks a code for the caller's factor (locked), records its time step so it is never accepted again. */
-  async function useCode(
+  /**
+   * Checks a code for the caller's factor (locked), records its time step so it is never accepted again. `alsoInTx`,
+   * when given, runs in the same transaction once the code is accepted (what a change of credentials implies).
+   */
+  async function useCode<T = void>(
     viewer: ContextUser,
     code: string,
     clientAddress: string,
     expectConfirmed: boolean,
     onValid: 'confirm' | 'disable' | 'step-up',
-  ) {
+    alsoInTx?: (tx: Tx) => Promise<T>,
+  ): Promise<T> {
     await throttle.attempt('code', { account: viewer.id, address: clientAddress });
     const base = { tenantId: viewer.tenantId, userId: viewer.id, sessionId: viewer.sessionId, clientAddress };
     const accepted = await db.withTenant(viewer.tenantId, async (tx) => {
@@ -47,10 +51,11 @@ export function createFactorService(options: { db: Database; secretBox: SecretBo
       if (onValid === 'disable') await data.deleteFactor(tx, viewer.tenantId, viewer.id);
       else await data.recordFactorUse(tx, viewer.tenantId, viewer.id, step, onValid === 'confirm');
       await insertAudit(tx, { ...base, event: ACCEPTED_EVENT[onValid], outcome: 'SUCCESS' });
-      return true;
+      return { result: (await alsoInTx?.(tx)) as T };
     });
     if (!accepted) throw wrongCode();
     await throttle.succeeded('code', viewer.id);
+    return accepted.result;
   }
 
   return {
@@ -72,8 +77,12 @@ export function createFactorService(options: { db: Database; secretBox: SecretBo
         return { secret, otpauthUri: totpUri(secret, label) };
       });
     },
-    confirm: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, false, 'confirm'),
-    disable: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, true, 'disable'),
+    /** Confirms an enrolment; `alsoInTx` runs in its transaction (ending the account's other sessions). */
+    confirm: <T>(viewer: ContextUser, code: string, clientAddress: string, alsoInTx: (tx: Tx) => Promise<T>) =>
+      useCode(viewer, code, clientAddress, false, 'confirm', alsoInTx),
+    /** Removes the factor; `alsoInTx` runs in its transaction (ending the account's other sessions). */
+    disable: <T>(viewer: ContextUser, code: string, clientAddress: string, alsoInTx: (tx: Tx) => Promise<T>) =>
+      useCode(viewer, code, clientAddress, true, 'disable', alsoInTx),
     /** Proves the second factor again within a session (the caller then gets a token with a fresh auth_time). */
     stepUp: (viewer: ContextUser, code: string, clientAddress: string) => useCode(viewer, code, clientAddress, true, 'step-up'),
   };

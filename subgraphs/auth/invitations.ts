@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { badUserInput, forbidden, ROLES, unauthenticated, type ContextUser } from '../../auth';
+import { badUserInput, forbidden, notFound, ROLES, unauthenticated, type ContextUser, type RevocationEvent } from '../../auth';
 import type { Database } from '../kit';
 import { insertAudit } from './data/audit';
 import * as identities from './data/identities';
 import { newOpaqueToken, parseOpaqueToken } from './opaqueTokens';
-import { hashPassword } from './passwords';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords';
 import type { SessionService, SessionTokens } from './sessions';
 import type { Throttle } from './throttle';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
-const MIN_PASSWORD_LENGTH = 12;
 type Role = (typeof ROLES)[number];
 
 /** Nobody grants a role above their own highest one (ADMIN > MANAGER > AGENT > MEMBER). */
@@ -62,11 +61,50 @@ export function createInvitationService(options: { db: Database; sessions: Sessi
       return { userId: input.userId, invitationToken: invitation.token, expiresAt };
     },
 
+    /**
+     * An admin resets a user's password: the old one stops working, every session of the user ends (queued for the
+     * gateways), and a single-use token lets the user choose a new one (acceptInvitation) — all in one transaction.
+     * A disabled user is refused: accepting would enable them.
+     */
+    async resetPassword(
+      viewer: ContextUser,
+      userId: string,
+      clientAddress: string,
+    ): Promise<{ invitation: { userId: string; invitationToken: string; expiresAt: Date }; events: RevocationEvent[] }> {
+      const invitation = newOpaqueToken(viewer.tenantId);
+      const expiresAt = new Date(now() + INVITATION_TTL_MS);
+      const placeholder = await hashPassword(randomBytes(32).toString('base64url'));
+      const events = await db.withTenant(viewer.tenantId, async (tx) => {
+        const current = await identities.findPasswordHash(tx, viewer.tenantId, userId);
+        if (current === null) throw notFound('User not found');
+        if (!(await identities.findRoles(tx, viewer.tenantId, userId))) throw badUserInput('Enable the user first', 'user_disabled');
+        await identities.replacePasswordHash(tx, viewer.tenantId, userId, current, placeholder);
+        await identities.insertInvitation(tx, {
+          hash: invitation.hash,
+          tenantId: viewer.tenantId,
+          userId,
+          createdBy: viewer.id,
+          expiresAt,
+        });
+        const queued = await sessions.revokeInTx(tx, viewer.tenantId, { userId }, 'password_reset');
+        await insertAudit(tx, {
+          tenantId: viewer.tenantId,
+          userId,
+          sessionId: viewer.sessionId,
+          clientAddress,
+          event: 'PASSWORD_RESET',
+          outcome: 'SUCCESS',
+        });
+        return queued;
+      });
+      return { invitation: { userId, invitationToken: invitation.token, expiresAt }, events };
+    },
+
     async accept(token: string, password: string, clientAddress: string): Promise<SessionTokens> {
       const parsed = parseOpaqueToken(token);
       if (!parsed) throw unauthenticated('invitation_invalid', 'The invitation is not valid');
-      if (password.length < MIN_PASSWORD_LENGTH || password.length > 1024) {
-        throw badUserInput(`The password needs ${MIN_PASSWORD_LENGTH} to 1024 characters`, 'weak_password');
+      if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+        throw badUserInput(`The password needs ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`, 'weak_password');
       }
       await options.throttle.attempt('login', { address: clientAddress });
       const passwordHash = await hashPassword(password);

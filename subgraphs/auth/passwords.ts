@@ -1,6 +1,10 @@
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 
+/** What a chosen password must have (set at invitation, reset or change). */
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 1024;
+
 // argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 

@@ -18,6 +18,7 @@ export const permissions = {
     startTotpEnrolment: isAuthenticated,
     confirmTotpEnrolment: isAuthenticated,
     disableTotp: isAuthenticated,
+    changePassword: isAuthenticated, // checks the current password, and a recent second factor where one is enrolled
     stepUpSession: isAuthenticated,
     acceptInvitation: allow, // checks its own invitation token and is throttled
     // Sensitive: a recent second factor is required on top of the role (STEP_UP_REQUIRED otherwise).
@@ -26,6 +27,7 @@ export const permissions = {
     setUserRoles: withStepUp(can('user:manage')),
     setUserDisabled: withStepUp(can('user:manage')),
     inviteUser: withStepUp(can('user:manage')),
+    resetUserPassword: withStepUp(can('user:manage')),
   },
   AuthSession: publicFields('accessToken', 'refreshToken', 'expiresIn', 'tokenType', 'sessionExpiresAt'),
   TwoFactorChallenge: publicFields('challengeId', 'methods'),

@@ -3,6 +3,7 @@ import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type
 import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
 import { findEmail, findRoles, updateDisabled, updateRoles } from './data/identities';
 import { findSession } from './data/sessions';
+import type { CredentialChange, CredentialService } from './credentials';
 import type { FactorService } from './factors';
 import { assertGrantable, type InvitationService } from './invitations';
 import type { LoginService, RefreshDelivery } from './login';
@@ -19,12 +20,13 @@ export interface AuthResolverDeps {
   sessions: SessionService;
   factors: FactorService;
   invitations: InvitationService;
+  credentials: CredentialService;
   refreshCookie: { name: string; path: string };
   now?: () => number;
 }
 
 export function createResolvers(deps: AuthResolverDeps) {
-  const { db, login, sessions, factors, invitations } = deps;
+  const { db, login, sessions, factors, invitations, credentials } = deps;
   const now = deps.now ?? Date.now;
   const cookie = deps.refreshCookie;
 
@@ -85,9 +87,24 @@ export function createResolvers(deps: AuthResolverDeps) {
       });
       return queued;
     });
+    await announce(ctx, events);
+    return events;
+  }
+
+  /** After a revoking transaction committed: publishes, and tells the gateway carrying this request at once. */
+  async function announce(ctx: Ctx, events: RevocationEvent[]) {
     await sessions.publishPending();
     if (events.length) ctx.reply.header(REVOCATIONS_HEADER, JSON.stringify(events));
-    return events;
+  }
+
+  /** The answer to a change of credentials: the other sessions are announced ended, the current one gets a new token. */
+  async function afterCredentialChange(ctx: Ctx, change: CredentialChange) {
+    await announce(ctx, change.events);
+    return { ...answer(ctx, change.tokens, 'BODY'), refreshToken: null };
+  }
+
+  function refuseExternal(viewer: ContextUser) {
+    if (viewer.issuer) throw badUserInput('Manage your sign-in with your identity provider', 'external_session');
   }
 
   const countOf = (events: RevocationEvent[]) =>
@@ -188,13 +205,34 @@ export function createResolvers(deps: AuthResolverDeps) {
         return true;
       },
       startTotpEnrolment: (_: unknown, __: unknown, ctx: Ctx) => factors.start(requireViewer(ctx), ctx.forwarded.clientAddress),
+      // A change of credentials: the account's other sessions end with it, and this one gets a fresh access token.
       async confirmTotpEnrolment(_: unknown, args: { code: string }, ctx: Ctx) {
-        await factors.confirm(requireViewer(ctx), args.code, ctx.forwarded.clientAddress);
-        return true;
+        const viewer = requireViewer(ctx);
+        refuseExternal(viewer);
+        const address = ctx.forwarded.clientAddress;
+        const change = await factors.confirm(viewer, args.code, address, (tx) =>
+          credentials.endOtherSessionsInTx(tx, viewer, address, new Date(now())),
+        );
+        return afterCredentialChange(ctx, change);
       },
       async disableTotp(_: unknown, args: { code: string }, ctx: Ctx) {
-        await factors.disable(requireViewer(ctx), args.code, ctx.forwarded.clientAddress);
-        return true;
+        const viewer = requireViewer(ctx);
+        refuseExternal(viewer);
+        const address = ctx.forwarded.clientAddress;
+        const change = await factors.disable(viewer, args.code, address, (tx) => credentials.endOtherSessionsInTx(tx, viewer, address));
+        return afterCredentialChange(ctx, change);
+      },
+      async changePassword(_: unknown, args: { currentPassword: string; newPassword: string }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        const change = await credentials.changePassword(viewer, args.currentPassword, args.newPassword, ctx.forwarded.clientAddress);
+        return afterCredentialChange(ctx, change);
+      },
+      async resetUserPassword(_: unknown, args: { userId: string }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        checkManageable(viewer, args.userId);
+        const { invitation, events } = await invitations.resetPassword(viewer, args.userId, ctx.forwarded.clientAddress);
+        await announce(ctx, events);
+        return invitation;
       },
       async stepUpSession(_: unknown, args: { code: string }, ctx: Ctx) {
         const viewer = requireViewer(ctx);

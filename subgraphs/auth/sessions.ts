@@ -25,7 +25,7 @@ export interface SessionServiceOptions {
   now?: () => number;
 }
 
-export type RevocationScope = { sessionId: string } | { userId: string } | { allOfTenant: true };
+export type RevocationScope = { sessionId: string } | { userId: string; exceptSessionId?: string } | { allOfTenant: true };
 
 /**
  * Sessions, refresh-token families and revocation. Refresh tokens rotate on every use (RFC 9700): presenting a
@@ -137,22 +137,14 @@ export function createSessionService(options: SessionServiceOptions) {
 
     /** After a step-up: the session now records a second factor at `authTime`; a new access token says so. */
     async afterStepUp(viewer: { tenantId: string; sessionId: string }, authTime: Date): Promise<SessionTokens> {
-      return db.withTenant(viewer.tenantId, async (tx) => {
-        const session = await data.findSession(tx, viewer.tenantId, viewer.sessionId);
-        const amr = [...new Set([...(session?.amr ?? ['pwd']), 'otp'])];
-        const updated = session && (await data.markSecondFactor(tx, viewer.tenantId, viewer.sessionId, amr, authTime));
-        const roles = updated && (await findRoles(tx, viewer.tenantId, updated.user_id));
-        if (!updated || !roles) throw unauthenticated('session_revoked', 'The session has ended');
-        const access = await issueAccess(updated, roles);
-        return {
-          accessToken: access.token,
-          refreshToken: '',
-          expiresIn: access.expiresIn,
-          sessionId: updated.id,
-          sessionExpiresAt: updated.expires_at,
-        };
-      });
+      return db.withTenant(viewer.tenantId, (tx) => freshAccessInTx(tx, viewer, authTime));
     },
+
+    /**
+     * A new access token for the caller's session, in the caller's transaction (after a change of credentials); with
+     * `secondFactorAt`, the session first records that second factor. The refresh token is unchanged (empty here).
+     */
+    freshAccessInTx,
 
     /** Ends sessions in the caller's transaction (queued for the gateways); returns the events queued. */
     revokeInTx,
@@ -162,6 +154,24 @@ export function createSessionService(options: SessionServiceOptions) {
       await options.relay.flush().catch(() => undefined);
     },
   };
+
+  async function freshAccessInTx(tx: Tx, viewer: { tenantId: string; sessionId: string }, secondFactorAt?: Date): Promise<SessionTokens> {
+    let session = await data.findSession(tx, viewer.tenantId, viewer.sessionId);
+    if (session && secondFactorAt) {
+      const amr = [...new Set([...session.amr, 'otp'])];
+      session = await data.markSecondFactor(tx, viewer.tenantId, viewer.sessionId, amr, secondFactorAt);
+    }
+    const roles = session && !session.revoked_at && (await findRoles(tx, viewer.tenantId, session.user_id));
+    if (!session || !roles) throw unauthenticated('session_revoked', 'The session has ended');
+    const access = await issueAccess(session, roles);
+    return {
+      accessToken: access.token,
+      refreshToken: '',
+      expiresIn: access.expiresIn,
+      sessionId: session.id,
+      sessionExpiresAt: session.expires_at,
+    };
+  }
 
   async function revokeInTx(tx: Tx, tenantId: string, scope: RevocationScope, reason: string): Promise<RevocationEvent[]> {
     const sessionIds = await data.revokeSessions(tx, tenantId, scope, reason);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAccessTokenIssuer, createMemoryRevocationBus, createRedisRevocationBus, type RevocationBus } from '../../auth';
 import { buildSubgraph, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
 import type { AuthConfig } from './config';
+import { createCredentialService } from './credentials';
 import { createFactorService } from './factors';
 import { createInvitationService } from './invitations';
 import { createKeyStore } from './keyStore';
@@ -77,22 +78,25 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshReuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
   });
+  const passwords = await createPasswordChecker();
   const login = createLoginService({
     db,
     sessions,
-    passwords: await createPasswordChecker(),
+    passwords,
     throttle,
     secretBox,
     challengeTtlSeconds: config.CHALLENGE_TTL_SECONDS,
   });
   const factors = createFactorService({ db, secretBox, throttle });
   const invitations = createInvitationService({ db, sessions, throttle });
+  const credentials = createCredentialService({ db, sessions, throttle, passwords, stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS });
   const resolvers = createResolvers({
     db,
     login,
     sessions,
     factors,
     invitations,
+    credentials,
     refreshCookie: { name: REFRESH_COOKIE_NAME, path: config.REFRESH_COOKIE_PATH },
   });
   const discovery = JSON.stringify({ issuer: config.TOKEN_ISSUER, jwks_uri: new URL(JWKS_PATH, config.TOKEN_ISSUER).href });

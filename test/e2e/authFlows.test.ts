@@ -101,18 +101,19 @@ describe('2-step login', () => {
     const stored = await stack.db.pool.query('SELECT secret_encrypted FROM auth.totp_factors WHERE user_id = $1', [acme.users.agent.id]);
     expect(stored.rows[0].secret_encrypted).not.toContain(secret);
 
-    expect(reasonOf(await stack.gql('mutation { confirmTotpEnrolment(code: "000000") }', { token }))).toBe('invalid_code');
-    const confirm = await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) }', {
+    expect(reasonOf(await stack.gql('mutation { confirmTotpEnrolment(code: "000000") { accessToken } }', { token }))).toBe('invalid_code');
+    const confirm = await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) { accessToken refreshToken } }', {
       token,
       variables: { c: await nextTotpCode('agent', secret) },
     });
-    expect(confirm.body.data.confirmTotpEnrolment).toBe(true);
+    expect(confirm.body.data.confirmTotpEnrolment).toEqual({ accessToken: expect.any(String), refreshToken: null });
+    expect(decodePayload(confirm.body.data.confirmTotpEnrolment.accessToken).amr).toEqual(['pwd', 'otp']);
 
     const challengeId = await challengeFor('agent@acme.example');
     const session = await stack.gql(VERIFY, { variables: { id: challengeId, code: await nextTotpCode('agent', secret) } });
     expect(session.body.data.verifyLoginCode.accessToken).toBeTruthy();
 
-    const disable = await stack.gql('mutation($c: String!) { disableTotp(code: $c) }', {
+    const disable = await stack.gql('mutation($c: String!) { disableTotp(code: $c) { accessToken } }', {
       token,
       variables: { c: await nextTotpCode('agent', secret) },
     });

@@ -120,7 +120,7 @@ describe('step-up for sensitive operations', () => {
 
     const enrol = await stack.gql('mutation { startTotpEnrolment { secret } }', { token });
     const secret = enrol.body.data.startTotpEnrolment.secret;
-    await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) }', {
+    await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) { accessToken } }', {
       token,
       variables: { c: await nextTotpCode('member-step-up', secret) },
     });

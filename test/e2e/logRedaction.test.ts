@@ -62,7 +62,11 @@ it('no token, password, code or secret ever reaches the logs of a full run of th
   remember(secret);
   const confirmCode = await nextTotpCode('member-enrolment', secret);
   remember(confirmCode);
-  await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) }', { token: member.accessToken, variables: { c: confirmCode } });
+  const confirmed = await stack.gql('mutation($c: String!) { confirmTotpEnrolment(code: $c) { accessToken } }', {
+    token: member.accessToken,
+    variables: { c: confirmCode },
+  });
+  remember(confirmed.body.data.confirmTotpEnrolment.accessToken);
 
   // Forged and client-sent context headers, a bad bearer token, then logout.
   await stack.gql('{ me { id } }', { token: `${member.accessToken}x` });

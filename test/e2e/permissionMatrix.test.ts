@@ -103,8 +103,12 @@ const PROBES: Record<string, ProbeSet | ((s: Subject) => ProbeSet)> = {
   'auth Mutation.refreshSession': m('mutation { refreshSession(refreshToken: "x") { accessToken } }', ['refreshSession']),
   'auth Mutation.revokeUserSessions': m(`mutation { revokeUserSessions(userId: "${RANDOM_ID}") }`, ['revokeUserSessions']),
   'auth Mutation.startTotpEnrolment': m('mutation { startTotpEnrolment { secret } }', ['startTotpEnrolment']),
-  'auth Mutation.confirmTotpEnrolment': m('mutation { confirmTotpEnrolment(code: "000000") }', ['confirmTotpEnrolment']),
-  'auth Mutation.disableTotp': m('mutation { disableTotp(code: "000000") }', ['disableTotp']),
+  'auth Mutation.confirmTotpEnrolment': m('mutation { confirmTotpEnrolment(code: "000000") { accessToken } }', ['confirmTotpEnrolment']),
+  'auth Mutation.disableTotp': m('mutation { disableTotp(code: "000000") { accessToken } }', ['disableTotp']),
+  'auth Mutation.changePassword': m('mutation { changePassword(currentPassword: "not it at all", newPassword: "x") { accessToken } }', [
+    'changePassword',
+  ]),
+  'auth Mutation.resetUserPassword': m(`mutation { resetUserPassword(userId: "${RANDOM_ID}") { userId } }`, ['resetUserPassword']),
   'auth Mutation.stepUpSession': m('mutation { stepUpSession(code: "000000") { accessToken } }', ['stepUpSession']),
   'auth Mutation.inviteUser': m(
     `mutation { inviteUser(input: { userId: "not-an-id", email: "x@example.com", roles: [MEMBER] }) { userId } }`,

@@ -101,3 +101,21 @@ export async function acceptInvitation(
   );
   return updated.rows[0] ? { userId: rows[0].user_id, roles: updated.rows[0].roles } : null;
 }
+
+/** The password hash of a user of the tenant (disabled or not), or null. */
+export async function findPasswordHash(tx: Tx, tenantId: string, userId: string): Promise<string | null> {
+  const { rows } = await tx.query<{ password_hash: string }>(
+    'SELECT password_hash FROM auth.credentials WHERE tenant_id = $1 AND user_id = $2',
+    [tenantId, userId],
+  );
+  return rows[0]?.password_hash ?? null;
+}
+
+/** Replaces the password hash if it is still `expected` (a concurrent change wins once); false otherwise. */
+export async function replacePasswordHash(tx: Tx, tenantId: string, userId: string, expected: string, next: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    'UPDATE auth.credentials SET password_hash = $4 WHERE tenant_id = $1 AND user_id = $2 AND password_hash = $3',
+    [tenantId, userId, expected, next],
+  );
+  return rowCount === 1;
+}

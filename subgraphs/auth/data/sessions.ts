@@ -87,15 +87,18 @@ export async function findSession(tx: Tx, tenantId: string, sessionId: string): 
 export async function revokeSessions(
   tx: Tx,
   tenantId: string,
-  scope: { sessionId: string } | { userId: string } | { allOfTenant: true },
+  scope: { sessionId: string } | { userId: string; exceptSessionId?: string } | { allOfTenant: true },
   reason: string,
 ): Promise<string[]> {
   const [condition, param] =
     'sessionId' in scope ? ['id = $2', scope.sessionId] : 'userId' in scope ? ['user_id = $2', scope.userId] : ['$2::text IS NULL', null];
+  // Every other session of the user: the one that made a change of credentials stays.
+  const except = 'userId' in scope && scope.exceptSessionId ? scope.exceptSessionId : null;
   const { rows } = await tx.query<{ id: string }>(
     `UPDATE auth.sessions SET revoked_at = clock_timestamp(), revoked_reason = $3
-      WHERE tenant_id = $1 AND ${condition} AND revoked_at IS NULL AND expires_at > now() RETURNING id`,
-    [tenantId, param, reason],
+      WHERE tenant_id = $1 AND ${condition} AND id IS DISTINCT FROM $4::uuid AND revoked_at IS NULL AND expires_at > now()
+      RETURNING id`,
+    [tenantId, param, reason, except],
   );
   return rows.map((row) => row.id);
 }
