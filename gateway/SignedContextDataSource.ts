@@ -1,7 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import { CONTEXT_HEADER, ErrorCode, type ContextSigner, type ContextUser, type Tracing } from '../auth';
+import { CONTEXT_HEADER, ErrorCode, type ContextSigner, type ContextUser, type ForwardedContext, type Tracing } from '../auth';
 import type { SubgraphClient } from './createSubgraphClient';
 import { failedFetchResponse } from './failedFetchResponse';
 
@@ -14,6 +14,8 @@ export interface GatewayContext {
   refreshCookie?: string;
   /** The request's trace context: each subgraph call is a child span of it. */
   traceContext?: TraceContext;
+  /** The client's Idempotency-Key, passed on with the mutations this request sends to subgraphs. */
+  idempotencyKey?: string;
   /** Filled while the request runs, read when it ends (an object created with the context): the operation's name. */
   stats?: { operation?: string };
   /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
@@ -32,6 +34,9 @@ export interface DataSourceLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+// The planner writes each fetch's operation with its keyword first.
+const MUTATION = /^\s*mutation\b/;
 
 const isGraphQLResponse = (value: unknown): value is GatewayGraphQLResponse =>
   typeof value === 'object' && value !== null && ('data' in value || 'errors' in value);
@@ -62,8 +67,15 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     this.url = new URL(options.url);
   }
 
-  private forwardedContext(context: Partial<GatewayContext>) {
-    return { user: context.user ?? null, requestId: context.requestId ?? 'gateway-internal', clientAddress: context.clientAddress ?? '' };
+  private forwardedContext(context: Partial<GatewayContext>, query: string | undefined): ForwardedContext {
+    const forwarded: ForwardedContext = {
+      user: context.user ?? null,
+      requestId: context.requestId ?? 'gateway-internal',
+      clientAddress: context.clientAddress ?? '',
+    };
+    // Only a mutation fetch carries the key (the entity fetches that follow it are reads), and only a caller's.
+    if (context.idempotencyKey && context.user && query && MUTATION.test(query)) forwarded.idempotencyKey = context.idempotencyKey;
+    return forwarded;
   }
 
   /** Applies revocations the auth subgraph announced and keeps its refresh cookie (and no other) for the client. */
@@ -83,7 +95,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       'content-type': 'application/json',
       accept: 'application/json',
       // A context for this subgraph and this exact body: it cannot be replayed with another query.
-      [CONTEXT_HEADER]: this.options.signer.sign(this.forwardedContext(options.context), this.options.name, body),
+      [CONTEXT_HEADER]: this.options.signer.sign(this.forwardedContext(options.context, request.query), this.options.name, body),
     };
     const { auth } = this.options;
     if (auth && options.context.refreshCookie) headers.cookie = options.context.refreshCookie;

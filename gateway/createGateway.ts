@@ -16,6 +16,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import {
   CONTEXT_HEADER,
   DEV_CONTEXT_SECRET_FILE,
+  IDEMPOTENCY_KEY,
   createContextSigner,
   createMemoryRevocationBus,
   createRedisRevocationBus,
@@ -248,6 +249,20 @@ export async function createGateway(options: CreateGatewayOptions) {
         .send(refusalBody(code, message, auth.reason));
     }
     metrics.authOutcomes.inc({ outcome: auth.user ? 'ok' : 'anonymous' });
+    // Safe retries: the key reaches the subgraphs inside the signed context, on mutations of a signed-in caller.
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
+      return reply
+        .code(400)
+        .type('application/json')
+        .send(
+          refusalBody(
+            'BAD_USER_INPUT',
+            'Idempotency-Key must be one value of 1 to 255 visible ASCII characters',
+            'idempotency_key_invalid',
+          ),
+        );
+    }
     const limit = rateLimits.active
       ? await rateLimits.consume({ user: auth.user?.id, tenant: auth.user?.tenantId, address: request.ip })
       : ({ ok: true } as const);
@@ -291,6 +306,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       stats,
       traceContext,
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
     };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
@@ -308,7 +324,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
     credentials: true,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name'],
+    allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'idempotency-key'],
     exposedHeaders: ['x-request-id', 'retry-after'],
     maxAge: 600,
   });

@@ -36,7 +36,15 @@ export interface ForwardedContext {
   user: ContextUser | null;
   clientAddress: string;
   requestId: string;
+  /**
+   * The client's Idempotency-Key, on a mutation of a signed-in caller only (claim `idk`): the subgraph answers a retry
+   * with the same key, caller and body from what it stored with the write.
+   */
+  idempotencyKey?: string;
 }
+
+/** What an Idempotency-Key may be: 1 to 255 visible ASCII characters (a UUID, typically). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export type ContextRejectionReason =
   | 'context_missing'
@@ -130,6 +138,7 @@ export function createContextSigner(options: ContextSignerOptions) {
         if (user.authTime !== undefined) claims.auth_time = user.authTime;
         if (user.amr) claims.amr = user.amr;
         if (user.issuer) claims.idp = user.issuer;
+        if (context.idempotencyKey !== undefined) claims.idk = context.idempotencyKey;
       }
       const signingInput = `${HEADER_SEGMENT}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       return `${signingInput}.${mac(keyFor(audience), signingInput).toString('base64url')}`;
@@ -224,7 +233,12 @@ export function createContextVerifier(options: ContextVerifierOptions) {
         ...(typeof claims.idp === 'string' ? { issuer: claims.idp } : {}),
       };
     }
-    return { context: { user, clientAddress: claims.cip, requestId: claims.rid }, bodyHash: claims.bh, expiresAt: exp };
+    if (claims.idk !== undefined && (!user || typeof claims.idk !== 'string' || !IDEMPOTENCY_KEY.test(claims.idk))) {
+      throw new ContextTokenError('context_claims_invalid');
+    }
+    const context: ForwardedContext = { user, clientAddress: claims.cip, requestId: claims.rid };
+    if (typeof claims.idk === 'string') context.idempotencyKey = claims.idk;
+    return { context, bodyHash: claims.bh, expiresAt: exp };
   }
 
   function checkBody(result: VerifiedContext, bodyHash: string): ForwardedContext {

@@ -93,7 +93,7 @@ export function createResolvers(deps: AuthResolverDeps) {
 
   /** After a revoking transaction committed: publishes, and tells the gateway carrying this request at once. */
   async function announce(ctx: Ctx, events: RevocationEvent[]) {
-    await sessions.publishPending();
+    await ctx.afterCommit(() => sessions.publishPending());
     if (events.length) ctx.reply.header(REVOCATIONS_HEADER, JSON.stringify(events));
   }
 

@@ -104,6 +104,9 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
   return {
     name,
     schema: buildSubgraph({ typeDefs, resolvers, permissions }),
+    // Its services keep transactions of their own, and each mutation is safe to repeat: a change sets a value, a
+    // credential or token is single-use, a session or challenge is refused once spent.
+    idempotentMutations: false,
     registerRoutes(app: FastifyInstance) {
       relayLog = app.log;
       relay.start();

@@ -16,6 +16,7 @@ import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
 import { LOG_REDACT_PATHS } from './logging';
 import { assertNoNulCharacters } from './assertNoNulCharacters';
+import { registerIdempotentMutations } from './idempotency';
 
 /** Log level and, for tests, where the JSON lines go (default stdout). */
 export interface LoggerOptions {
@@ -32,6 +33,11 @@ export interface SubgraphContext {
   log: FastifyRequest['log'];
   /** How recent a second factor must be for sensitive operations (seconds). */
   stepUpMaxAgeSeconds: number;
+  /**
+   * Runs `task` once the request's writes are committed: at once, or, for a mutation under an Idempotency-Key (whose
+   * writes commit with its answer), after that commit. For what must only follow committed writes (publishing).
+   */
+  afterCommit(task: () => Promise<unknown>): Promise<void>;
   /** The HTTP exchange with the gateway: for the auth subgraph's cookies and response headers. */
   request: FastifyRequest;
   reply: FastifyReply;
@@ -41,6 +47,11 @@ export interface SubgraphService {
   name: string;
   /** The executable schema, permissions already applied. */
   schema: GraphQLSchema;
+  /**
+   * False when the service's mutations keep their own transactions (they do not write through `ctx.db`) and are safe
+   * to retry by design: an Idempotency-Key is then not handled. Default true.
+   */
+  idempotentMutations?: boolean;
   /** Extra HTTP routes outside /graphql (these do not require the gateway's signature). */
   registerRoutes?(app: FastifyInstance): void | Promise<void>;
 }
@@ -56,6 +67,8 @@ export interface SubgraphServerOptions {
   otlpEndpoint?: string;
   /** STEP_UP_MAX_AGE_SECONDS; default 900. */
   stepUpMaxAgeSeconds?: number;
+  /** How long an Idempotency-Key is remembered; default 86 400 s (24 h). */
+  idempotencyKeyTtlSeconds?: number;
   /** Where the server records its metrics (served apart, see startSubgraph); default a registry of its own. */
   metrics?: SubgraphMetrics;
   now?: () => number;
@@ -153,6 +166,11 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       }
     });
 
+    // Mutations sent with an Idempotency-Key: one transaction with their key, answered from it when retried.
+    if (service.idempotentMutations !== false) {
+      registerIdempotentMutations(graphqlScope, { db, schema: service.name, ttlSeconds: options.idempotencyKeyTtlSeconds ?? 86_400 });
+    }
+
     // mercurius serializes responses with a schema that turns list indices in error paths into strings; GraphQL
     // says integers, and the gateway passes them on to clients. Plain JSON.stringify keeps them as they are.
     graphqlScope.addHook('onRoute', (routeOptions) => {
@@ -169,7 +187,18 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       allowBatchedQueries: false,
       context: (request, reply): SubgraphContext => {
         const forwarded = request.gatehouseContext as ForwardedContext;
-        return { viewer: forwarded.user, forwarded, db, log: request.log, request, reply, stepUpMaxAgeSeconds };
+        // A mutation under an Idempotency-Key writes through its key's transaction.
+        const attempt = request.idempotentAttempt;
+        return {
+          viewer: forwarded.user,
+          forwarded,
+          db: attempt?.database ?? db,
+          afterCommit: async (task) => (attempt ? attempt.afterCommit(task) : void (await task())),
+          log: request.log,
+          request,
+          reply,
+          stepUpMaxAgeSeconds,
+        };
       },
       errorFormatter: (execution, ctx) => {
         const errors = (execution.errors ?? []).map((error) => {

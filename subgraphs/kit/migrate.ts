@@ -12,15 +12,25 @@ export class MigrationError extends Error {
   name = 'MigrationError';
 }
 
+/** The kit's own migrations, applied to every subgraph's schema before the subgraph's ({{schema}}, {{app_role}} filled). */
+const KIT_MIGRATIONS_DIR = join(__dirname, 'migrations');
+
+async function migrationFiles(dir: string, prefix: string, fill: (sql: string) => string) {
+  const names = (await readdir(dir)).filter((file) => MIGRATION_FILE.test(file)).sort();
+  return Promise.all(names.map(async (name) => ({ version: `${prefix}${name}`, sql: fill(await readFile(join(dir, name), 'utf8')) })));
+}
+
 /**
- * Applies the SQL files of `dir` (NNN_name.sql, in order) to `schema`, each in its own transaction, recording
- * them in `<schema>.schema_migrations` with a checksum. Idempotent; refuses to start when an applied file changed.
+ * Applies the kit's migrations (versions `kit/NNN_name.sql`: tables every subgraph has, such as its idempotency keys),
+ * then the SQL files of `dir` (NNN_name.sql, in order) to `schema`, each in its own transaction, recording them in
+ * `<schema>.schema_migrations` with a checksum. Idempotent; refuses to start when an applied file changed.
  * Returns the versions applied by this call.
  */
 export async function migrate(pool: pg.Pool, options: { schema: string; dir: string }): Promise<string[]> {
   const { schema, dir } = options;
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TypeError(`migrate: bad schema name "${schema}"`);
-  const files = (await readdir(dir)).filter((file) => MIGRATION_FILE.test(file)).sort();
+  const fill = (sql: string) => sql.replaceAll('{{schema}}', schema).replaceAll('{{app_role}}', APP_ROLE);
+  const files = [...(await migrationFiles(KIT_MIGRATIONS_DIR, 'kit/', fill)), ...(await migrationFiles(dir, '', (sql) => sql))];
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -42,8 +52,7 @@ export async function migrate(pool: pg.Pool, options: { schema: string; dir: str
       GRANT USAGE ON SCHEMA ${schema} TO ${APP_ROLE};`);
     const { rows } = await client.query<{ version: string; checksum: string }>(`SELECT version, checksum FROM ${schema}.schema_migrations`);
     const done = new Map(rows.map((row) => [row.version, row.checksum]));
-    for (const file of files) {
-      const sql = await readFile(join(dir, file), 'utf8');
+    for (const { version: file, sql } of files) {
       const checksum = createHash('sha256').update(sql).digest('hex');
       const previous = done.get(file);
       if (previous !== undefined) {

@@ -86,6 +86,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     host: config.HOST,
     logger: options.logger ?? { level: config.LOG_LEVEL },
     stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
+    idempotencyKeyTtlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     beforeListen: options.beforeListen,
   });

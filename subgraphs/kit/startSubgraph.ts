@@ -14,6 +14,7 @@ export interface StartSubgraphOptions {
   host: string;
   logger?: boolean | LoggerOptions;
   stepUpMaxAgeSeconds?: number;
+  idempotencyKeyTtlSeconds?: number;
   otlpEndpoint?: string;
   /** Called with the built server before it listens (tests add hooks here). */
   beforeListen?: (app: FastifyInstance) => void;
@@ -32,6 +33,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<{ ap
     contextKey: options.contextKey,
     logger: options.logger,
     stepUpMaxAgeSeconds: options.stepUpMaxAgeSeconds,
+    idempotencyKeyTtlSeconds: options.idempotencyKeyTtlSeconds,
     otlpEndpoint: options.otlpEndpoint,
   });
   options.beforeListen?.(app);

@@ -21,6 +21,8 @@ interface BaseSubgraphEnv {
   PORT: number;
   /** Prometheus metrics, apart from the public port; default the service's port + 5400 (auth 9401, …). */
   METRICS_PORT: number;
+  /** How long a subgraph remembers an Idempotency-Key and its answer. */
+  IDEMPOTENCY_KEY_TTL_SECONDS: number;
   HOST: string;
   LOG_LEVEL: string;
   DATABASE_URL?: string;
@@ -60,6 +62,12 @@ export function loadSubgraphConfig<Extra extends object = {}>(
     CONTEXT_KEY: base64urlSecret.optional(),
     SEED_DEMO_DATA: booleanString.optional(),
     STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+    IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(86_400),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
     ...extra,
   });

@@ -43,6 +43,8 @@ export interface Stack {
   jwksFetches(): number;
   /** Milliseconds each subgraph waits before answering /graphql (to test timeouts and draining). */
   delays: Partial<Record<SubgraphName, number>>;
+  /** Milliseconds each subgraph holds its /graphql answer once it has executed (a slow answer after the work). */
+  responseDelays: Partial<Record<SubgraphName, number>>;
   contextSecret: string;
   /** The auth service's current signing key, read from its key store (tests mint tokens with it). */
   signingKey: PublishedSigningKey;
@@ -225,6 +227,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   const subgraphs = {} as Stack['subgraphs'];
   let jwksFetches = 0;
   const delays: Stack['delays'] = {};
+  const responseDelays: Stack['responseDelays'] = {};
   for (const name of SUBGRAPH_NAMES) {
     const { module, load } = MODULES[name];
     const calls: RecordedCall[] = [];
@@ -233,14 +236,20 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
       shared: { revocationBus },
       contextKey: deriveContextKey(contextSecret, name),
       logger: options.logger ?? false,
-      beforeListen: (app) =>
+      beforeListen: (app) => {
         app.addHook('onRequest', async (request) => {
           if (request.url.startsWith('/graphql')) {
             calls.push({ headers: { ...request.headers }, body: undefined });
             if (delays[name]) await new Promise((resolve) => setTimeout(resolve, delays[name]));
           }
           if (request.url.startsWith('/.well-known/jwks.json')) jwksFetches += 1;
-        }),
+        });
+        app.addHook('onSend', async (request, _reply, payload) => {
+          if (request.url.startsWith('/graphql') && responseDelays[name])
+            await new Promise((resolve) => setTimeout(resolve, responseDelays[name]));
+          return payload;
+        });
+      },
     });
     subgraphs[name] = Object.assign(running, { calls });
   }
@@ -332,6 +341,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     workDir,
     jwksFetches: () => jwksFetches,
     delays,
+    responseDelays,
     totalCalls: () => SUBGRAPH_NAMES.reduce((sum, name) => sum + subgraphs[name].calls.length, 0),
     resetCalls: () => SUBGRAPH_NAMES.forEach((name) => (subgraphs[name].calls.length = 0)),
     gql: (query, gqlOptions = {}) => postGraphQL(gqlOptions.url ?? gatewayUrl, query, gqlOptions),

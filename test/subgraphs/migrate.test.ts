@@ -19,11 +19,13 @@ afterAll(async () => {
 
 describe('migrations', () => {
   it('apply once, are tracked in the schema, and are idempotent', async () => {
-    const files = (await readdir(users.migrationsDir)).filter((file) => file.endsWith('.sql')).sort();
+    // The kit's own (every subgraph gets them, first), then the subgraph's.
+    const files = ['kit/001_idempotency_keys.sql', ...(await readdir(users.migrationsDir)).filter((file) => file.endsWith('.sql')).sort()];
     expect(await migrate(db.pool, { schema: 'users', dir: users.migrationsDir })).toEqual(files);
     expect(await migrate(db.pool, { schema: 'users', dir: users.migrationsDir })).toEqual([]);
-    const { rows } = await db.pool.query('SELECT version FROM users.schema_migrations ORDER BY version');
-    expect(rows.map((row) => row.version)).toEqual(files);
+    const { rows } = await db.pool.query('SELECT version FROM users.schema_migrations ORDER BY applied_at, version');
+    expect(rows.map((row) => row.version).sort()).toEqual([...files].sort());
+    expect((await db.pool.query("SELECT to_regclass('users.idempotency_keys') AS t")).rows[0].t).toBe('users.idempotency_keys');
   });
 
   it('give each service its own schema and the request role no ownership and no bypass of row-level security', async () => {
