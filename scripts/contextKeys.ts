@@ -1,8 +1,9 @@
 /**
  * npm run keys:context
  *   Prints a new gateway master secret (CONTEXT_SIGNING_SECRET), the CONTEXT_KEY of every subgraph of
- *   supergraph.yaml derived from it, and a new AUTH_KEY_ENCRYPTION_KEY. With CONTEXT_SIGNING_SECRET set, only
- *   derives the subgraph keys from that one.
+ *   supergraph.yaml derived from it, a new AUTH_KEY_ENCRYPTION_KEY, and new database passwords (POSTGRES_PASSWORD
+ *   for the superuser, <SUBGRAPH>_DB_PASSWORD for each subgraph's own login; deploy/postgres/init-gatehouse.sql).
+ *   With CONTEXT_SIGNING_SECRET set, only derives the subgraph keys from that one.
  *   Give the master secret to the gateways only, and each subgraph only its own key.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,6 +23,9 @@ async function main() {
   if (!process.env.CONTEXT_SIGNING_SECRET) {
     console.log('# auth subgraph: encrypts signing keys and TOTP secrets at rest (keep it; losing it loses them)');
     console.log(`AUTH_KEY_ENCRYPTION_KEY=${randomBytes(32).toString('base64url')}`);
+    console.log('# Postgres: the superuser (the init script and operators only), then each subgraph its own login');
+    console.log(`POSTGRES_PASSWORD=${randomBytes(18).toString('base64url')}`);
+    for (const { name } of subgraphs) console.log(`${name.toUpperCase()}_DB_PASSWORD=${randomBytes(18).toString('base64url')}`);
   }
 }
 

@@ -7,15 +7,22 @@ export interface Tx {
 }
 
 /**
- * The role every request's statements run as. It owns nothing and does not bypass row-level security; the
- * migrations create it. The login user must be a member of it (a superuser is, implicitly).
+ * The role one service's requests run as (`gatehouse_<schema>_app`): it owns nothing, does not bypass row-level
+ * security, and is granted its own schema's tables only, so a service cannot read another's even through a bug. The
+ * migrations create it; the service's login role must be a member of it (deploy/postgres/init-gatehouse.sh makes it so;
+ * a superuser is, implicitly).
  */
-export const APP_ROLE = 'gatehouse_app';
+export function requestRoleOf(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TypeError(`requestRoleOf: bad schema name "${schema}"`);
+  return `gatehouse_${schema}_app`;
+}
 
 export interface Database {
-  /** Runs `fn` in one transaction as APP_ROLE with `app.tenant_id` set (SET LOCAL semantics). */
+  /** The role every statement runs as (requestRoleOf the service's schema). */
+  readonly role: string;
+  /** Runs `fn` in one transaction as the request role with `app.tenant_id` set (SET LOCAL semantics). */
   withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Runs `fn` in one transaction as APP_ROLE with no tenant: row-level security then shows no tenant rows. */
+  /** Runs `fn` in one transaction as the request role with no tenant: row-level security then shows no tenant rows. */
   withoutTenant<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** The owner's connection, for migrations and seeds only. */
   readonly pool: pg.Pool;
@@ -50,8 +57,12 @@ function unavailable() {
   return gatehouseError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable', { reason: 'database_unavailable' });
 }
 
-/** Wraps a pg.Pool (real Postgres, or PGlite through its node-postgres adapter) with tenant-scoped transactions. */
-export function createDatabase(pool: pg.Pool): Database {
+/**
+ * Wraps a pg.Pool (real Postgres, or PGlite through its node-postgres adapter) with tenant-scoped transactions that
+ * run as `role` (requestRoleOf the service's schema).
+ */
+export function createDatabase(pool: pg.Pool, role: string): Database {
+  if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new TypeError(`createDatabase: bad role name "${role}"`);
   async function transaction<T>(tenantId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -63,7 +74,7 @@ export function createDatabase(pool: pg.Pool): Database {
     try {
       // One round trip for BEGIN and both settings: the tenant id is a UUID (checked here), so it can be inlined.
       if (tenantId !== null && !UUID.test(tenantId)) throw new TypeError('withTenant: the tenant id must be a UUID');
-      await client.query(`BEGIN; SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${tenantId ?? ''}', true)`);
+      await client.query(`BEGIN; SELECT set_config('role', '${role}', true), set_config('app.tenant_id', '${tenantId ?? ''}', true)`);
       const result = await fn(client as Tx);
       await client.query('COMMIT');
       return result;
@@ -82,6 +93,7 @@ export function createDatabase(pool: pg.Pool): Database {
   }
   return {
     pool,
+    role,
     withTenant: (tenantId, fn) => transaction(tenantId, fn),
     withoutTenant: (fn) => transaction(null, fn),
     async ping() {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Kind, parse, type DocumentNode, type GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { ErrorCode, gatehouseError, toPublicError } from '../../auth';
-import { APP_ROLE, isDatabaseUnavailable, type Database, type Tx } from './database';
+import { isDatabaseUnavailable, type Database, type Tx } from './database';
 import { isUuid } from './pagination';
 
 /** Who retries with which key and which request (the signed hash of the call's body). */
@@ -69,7 +69,7 @@ export async function beginIdempotent(pool: pg.Pool, base: Database, request: Id
   };
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', $1, true)`, [tenantId]);
+    await client.query(`SELECT set_config('role', '${base.role}', true), set_config('app.tenant_id', $1, true)`, [tenantId]);
     // Expired keys of this tenant go (a few at a time); an expired key may be used again.
     await client.query(
       `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE tenant_id = $1 AND expires_at <= now() LIMIT 100))`,
@@ -120,6 +120,7 @@ export async function beginIdempotent(pool: pg.Pool, base: Database, request: Id
   };
   const database: Database = {
     pool: base.pool,
+    role: base.role,
     ping: () => base.ping(),
     withTenant: (id, fn) => {
       if (!isUuid(id)) throw new TypeError('withTenant: the tenant id must be a UUID');

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, loadOrCreateDevSecret, type RevocationBus } from '../../auth';
 import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
-import { createDatabase, type Database } from './database';
+import { createDatabase, requestRoleOf, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
 import { closeGracefully } from './closeGracefully';
 import { migrate } from './migrate';
@@ -73,7 +73,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
       closePool = embedded.close;
     }
   }
-  const db = createDatabase(pool);
+  const db = createDatabase(pool, requestRoleOf(module.name));
   await migrate(pool, { schema: module.name, dir: module.migrationsDir });
   const service = await module.createSubgraph(config, db, options.shared);
   if (config.seedDemoData) await module.seed(db, config);

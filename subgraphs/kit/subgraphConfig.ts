@@ -76,6 +76,8 @@ export function loadSubgraphConfig<Extra extends object = {}>(
   // Checked apart from the schema so that they are reported even when other variables fail to parse.
   if (env.NODE_ENV === 'production') {
     if (!env.CONTEXT_KEY) problems.push(`  - CONTEXT_KEY: is required in production (npm run keys:context)`);
+    // The embedded database is for development: in production it would silently keep data in a container's disk.
+    if (!env.DATABASE_URL) problems.push(`  - DATABASE_URL: is required in production (the service's own login; see deploy/postgres)`);
     for (const variable of requiredInProduction) if (!env[variable]) problems.push(`  - ${variable}: is required in production`);
     if (env.SEED_DEMO_DATA === 'true' || env.SEED_DEMO_DATA === '1') {
       problems.push('  - SEED_DEMO_DATA: demo data (with its public demo password) is refused in production');

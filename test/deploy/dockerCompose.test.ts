@@ -27,6 +27,10 @@ const operatorEnv = {
   RECORDS_CONTEXT_KEY: secret,
   COMPLAINTS_CONTEXT_KEY: secret,
   AUTH_KEY_ENCRYPTION_KEY: secret,
+  AUTH_DB_PASSWORD: 'auth-pw',
+  USERS_DB_PASSWORD: 'users-pw',
+  RECORDS_DB_PASSWORD: 'records-pw',
+  COMPLAINTS_DB_PASSWORD: 'complaints-pw',
 };
 const raw = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
 const compose = parse(interpolate(raw, operatorEnv), { merge: true });
@@ -84,6 +88,21 @@ describe('docker-compose.yml', () => {
     expect(services.auth.environment.REDIS_URL).toBe(services['gateway-1'].environment.REDIS_URL);
   });
 
+  it('lets each subgraph log in to Postgres as its own role, which the init script makes owner of its schema only', () => {
+    const mount = services.postgres.volumes.find((volume: string) => volume.endsWith(':/docker-entrypoint-initdb.d/10-gatehouse.sql:ro'));
+    const init = readFileSync(join(root, mount.split(':')[0]), 'utf8');
+    for (const name of ['auth', 'users', 'records', 'complaints']) {
+      const url = new URL(services[name].environment.DATABASE_URL);
+      expect({ name, user: url.username, password: url.password }).toEqual({ name, user: `gatehouse_${name}`, password: `${name}-pw` });
+      expect(services.postgres.environment[`${name.toUpperCase()}_DB_PASSWORD`]).toBe(`${name}-pw`);
+      expect(init).toContain(`ALTER ROLE gatehouse_${name} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOBYPASSRLS`);
+      expect(init).toContain(`CREATE SCHEMA IF NOT EXISTS ${name} AUTHORIZATION gatehouse_${name};`);
+    }
+    // The superuser is Postgres's own: no service has its password.
+    expect(services.postgres.environment.POSTGRES_USER).toBeUndefined();
+    for (const service of Object.values(services)) expect(service.environment?.DATABASE_URL ?? '').not.toMatch(/\/\/postgres:/);
+  });
+
   it("publishes one port, the load balancer's; subgraphs, Postgres and Redis are reachable from the gateways only", () => {
     expect(compose.networks.backend.internal).toBe(true);
     for (const [name, service] of Object.entries(services)) {
@@ -102,6 +121,7 @@ describe('docker-compose.yml', () => {
 
   it('builds from a Dockerfile that copies every runtime folder', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
-    for (const folder of ['auth', 'gateway', 'subgraphs', 'supergraph.graphql']) expect(dockerfile).toContain(folder);
+    for (const folder of ['auth', 'service', 'gateway', 'subgraphs']) expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
+    expect(dockerfile).toContain('supergraph.graphql');
   });
 });

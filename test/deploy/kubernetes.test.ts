@@ -19,8 +19,13 @@ const SECRETS: Record<string, string> = {
   RECORDS_CONTEXT_KEY: secret,
   COMPLAINTS_CONTEXT_KEY: secret,
   AUTH_KEY_ENCRYPTION_KEY: secret,
-  DATABASE_URL: 'postgres://gatehouse:pw@postgres:5432/gatehouse',
   POSTGRES_PASSWORD: 'pw',
+  ...Object.fromEntries(
+    ['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'].flatMap((name) => [
+      [`${name}_DATABASE_URL`, `postgres://gatehouse_${name.toLowerCase()}:${name.toLowerCase()}-pw@postgres:5432/gatehouse`],
+      [`${name}_DB_PASSWORD`, `${name.toLowerCase()}-pw`],
+    ]),
+  ),
 };
 /** The container's environment as Kubernetes would give it, secrets filled in. */
 const envOf = (name: string): Record<string, string> =>
@@ -81,6 +86,24 @@ describe('the Kubernetes manifests', () => {
       expect(config).toMatchObject({ isProduction: true, seedDemoData: false });
       expect(`http://${name}:${config.PORT}/graphql`).toBe(gateway.subgraphUrls[name]);
     }
+  });
+
+  it('let each subgraph log in to Postgres as its own role, set up by the init script mounted into Postgres', () => {
+    for (const name of ['auth', 'users', 'records', 'complaints']) {
+      expect(new URL(envOf(name).DATABASE_URL).username).toBe(`gatehouse_${name}`);
+      expect(envOf('postgres')[`${name.toUpperCase()}_DB_PASSWORD`]).toBe(`${name}-pw`);
+    }
+    expect(envOf('postgres').POSTGRES_USER).toBeUndefined();
+    const pod = deployment('postgres').spec.template.spec;
+    const mount = pod.containers[0].volumeMounts.find(
+      (volume: { mountPath: string }) => volume.mountPath === '/docker-entrypoint-initdb.d',
+    );
+    expect(pod.volumes.find((volume: { name: string }) => volume.name === mount.name).configMap.name).toBe('gatehouse-postgres-init');
+    // The manifest tells the operator how to make that ConfigMap from the one script docker-compose mounts too.
+    expect(readFileSync(join(root, 'deploy/k8s/gatehouse.yaml'), 'utf8')).toContain(
+      'create configmap gatehouse-postgres-init --from-file=deploy/postgres/init-gatehouse.sql',
+    );
+    expect(existsSync(join(root, 'deploy/postgres/init-gatehouse.sql'))).toBe(true);
   });
 
   it('let only gateway pods reach the subgraphs, and only Gatehouse pods reach Postgres and Redis', () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { deriveContextKey } from '../../auth';
-import { createDatabase, createSubgraphServer } from '../../subgraphs/kit';
+import { createDatabase, createSubgraphServer, requestRoleOf } from '../../subgraphs/kit';
 import * as users from '../../subgraphs/users/subgraph';
 import { rawPost } from '../helpers/rawHttp';
 import { startPrivateRedis } from '../helpers/redisServer';
@@ -125,7 +125,7 @@ describe('failure behaviour', () => {
     const deadPool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
     const broken = await createSubgraphServer({
       service: users.createSubgraph(),
-      db: createDatabase(deadPool),
+      db: createDatabase(deadPool, requestRoleOf('users')),
       contextKey: deriveContextKey(stack.contextSecret, 'users'),
       logger: false,
     });

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { postGraphQL, startStack, type GraphQLResult, type Stack } from '../helpers/stack';
 
 // One subgraph down (its address refuses connections, as a killed service's does): the fields it serves are null,
@@ -9,14 +8,9 @@ let deadUrl: string;
 beforeAll(async () => {
   stack = await startStack();
   member = await stack.login('member@acme.example', 'acme');
-  // A port that was just free: nothing listens there.
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-  deadUrl = `http://127.0.0.1:${port}/graphql`;
+  // Nothing listens on port 1: connections are refused, as a killed service's are (a port found free could be taken
+  // by another test meanwhile).
+  deadUrl = 'http://127.0.0.1:1/graphql';
 });
 afterAll(async () => {
   await stack?.close();

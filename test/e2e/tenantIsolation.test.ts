@@ -1,5 +1,5 @@
 import { createContextSigner } from '../../auth';
-import { createDatabase, demoId } from '../../subgraphs/kit';
+import { createDatabase, demoId, requestRoleOf } from '../../subgraphs/kit';
 import { postToSubgraph, startStack, type Stack } from '../helpers/stack';
 import { acme, globex, mintAccessToken } from '../helpers/tokens';
 
@@ -124,7 +124,6 @@ describe('a globex user never sees acme data', () => {
 
 describe('row-level security underneath', () => {
   it('a query that forgets its tenant filter still returns only the tenant set for the transaction', async () => {
-    const db = createDatabase(stack.db.pool);
     const all = await stack.db.pool.query('SELECT DISTINCT tenant_id FROM records.records');
     expect(all.rows.length).toBe(2); // the owner sees both tenants: the table really holds acme rows
     for (const table of [
@@ -135,15 +134,18 @@ describe('row-level security underneath', () => {
       'auth.credentials',
       'auth.sessions',
     ]) {
+      // Each table as the request role of the service that owns it (no other may read it at all).
+      const db = createDatabase(stack.db.pool, requestRoleOf(table.split('.')[0]));
       const rows = await db.withTenant(globex.id, async (tx) => (await tx.query(`SELECT tenant_id FROM ${table}`)).rows);
       expect({ table, foreign: rows.filter((row) => row.tenant_id !== globex.id).length }).toEqual({ table, foreign: 0 });
     }
-    const none = await db.withoutTenant(async (tx) => (await tx.query('SELECT count(*)::int AS n FROM records.records')).rows[0].n);
+    const records = createDatabase(stack.db.pool, requestRoleOf('records'));
+    const none = await records.withoutTenant(async (tx) => (await tx.query('SELECT count(*)::int AS n FROM records.records')).rows[0].n);
     expect(none).toBe(0);
   });
 
   it('refuses to write a row into another tenant', async () => {
-    const db = createDatabase(stack.db.pool);
+    const db = createDatabase(stack.db.pool, requestRoleOf('records'));
     await expect(
       db.withTenant(globex.id, (tx) =>
         tx.query("INSERT INTO records.records (tenant_id, owner_id, title, body, classification) VALUES ($1, $2, 't', 'b', 'PUBLIC')", [

@@ -78,7 +78,15 @@ describe('gateway configuration', () => {
 describe('subgraph configuration', () => {
   it('defaults each subgraph to its own port and seeds demo data in development only', () => {
     expect(loadUsersConfig({})).toMatchObject({ PORT: 4002, seedDemoData: true, name: 'users' });
-    expect(loadUsersConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret })).toMatchObject({ seedDemoData: false });
+    const database = 'postgres://gatehouse_users:pw@postgres:5432/gatehouse';
+    expect(loadUsersConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret, DATABASE_URL: database })).toMatchObject({ seedDemoData: false });
+  });
+
+  it('refuses to start in production without DATABASE_URL (never the embedded database there)', () => {
+    expect(messageOf(() => loadUsersConfig({ NODE_ENV: 'production', CONTEXT_KEY: secret }))).toContain(
+      '- DATABASE_URL: is required in production',
+    );
+    expect(loadUsersConfig({}).DATABASE_URL).toBeUndefined(); // development keeps the embedded default
   });
 
   it('requires the derived context key in production and refuses demo data there', () => {
