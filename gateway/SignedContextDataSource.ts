@@ -16,6 +16,8 @@ export interface GatewayContext {
   traceContext?: TraceContext;
   /** The client's Idempotency-Key, passed on with the mutations this request sends to subgraphs. */
   idempotencyKey?: string;
+  /** References of a mutation that the gateway looked up as the caller and found (verifyReferences), as `lookup:id`. */
+  verifiedReferences?: string[];
   /** Filled while the request runs, read when it ends (an object created with the context): the operation's name. */
   stats?: { operation?: string };
   /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
@@ -74,7 +76,10 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       clientAddress: context.clientAddress ?? '',
     };
     // Only a mutation fetch carries the key (the entity fetches that follow it are reads), and only a caller's.
-    if (context.idempotencyKey && context.user && query && MUTATION.test(query)) forwarded.idempotencyKey = context.idempotencyKey;
+    if (context.user && query && MUTATION.test(query)) {
+      if (context.idempotencyKey) forwarded.idempotencyKey = context.idempotencyKey;
+      if (context.verifiedReferences?.length) forwarded.references = context.verifiedReferences;
+    }
     return forwarded;
   }
 

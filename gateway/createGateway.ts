@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServer, HeaderMap, type GraphQLResponse, type HTTPGraphQLRequest } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -32,6 +32,7 @@ import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
+import { referenceMapOf, verifyReferences, type ReferenceMap } from './verifyReferences';
 import { createTokenVerifier } from './createTokenVerifier';
 import { createGatewayMetrics } from './metrics';
 import { SignedContextDataSource, type GatewayContext } from './SignedContextDataSource';
@@ -148,6 +149,12 @@ export async function createGateway(options: CreateGatewayOptions) {
     logger: log,
   });
 
+  // Where the supergraph's `@references` stand, kept current as the supergraph reloads.
+  let referenceMap: ReferenceMap = new Map();
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    referenceMap = referenceMapOf(coreSupergraphSdl);
+  });
+
   const rateLimits = createRateLimits({
     perUser: config.RATE_LIMIT_PER_USER,
     perTenant: config.RATE_LIMIT_PER_TENANT,
@@ -169,7 +176,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     blockFieldSuggestion: { enabled: config.isProduction },
   }).protect();
 
-  const server = new ApolloServer<GatewayContext>({
+  const server: ApolloServer<GatewayContext> = new ApolloServer<GatewayContext>({
     gateway,
     validationRules: armor.validationRules,
     // Over the limit the parser stops at once: GRAPHQL_PARSE_FAILED (400), like any syntax error.
@@ -187,6 +194,13 @@ export async function createGateway(options: CreateGatewayOptions) {
     },
     plugins: [
       ...armor.plugins,
+      verifyReferences({
+        references: () => referenceMap,
+        lookup: async (query, variables, contextValue): Promise<unknown> => {
+          const result: GraphQLResponse = await server.executeOperation({ query, variables }, { contextValue });
+          return result.body.kind === 'single' ? result.body.singleResult.data : undefined;
+        },
+      }),
       {
         // The operation's name, once the document is parsed (never the client's claim about it).
         async requestDidStart() {

@@ -41,6 +41,11 @@ export interface ForwardedContext {
    * with the same key, caller and body from what it stored with the write.
    */
   idempotencyKey?: string;
+  /**
+   * On a mutation: the references to other subgraphs' objects that the gateway looked up as the caller and found,
+   * as `lookup:id` (claim `refs`; see `@references`). A subgraph refuses any reference not named here.
+   */
+  references?: readonly string[];
 }
 
 /** What an Idempotency-Key may be: 1 to 255 visible ASCII characters (a UUID, typically). */
@@ -139,6 +144,7 @@ export function createContextSigner(options: ContextSignerOptions) {
         if (user.amr) claims.amr = user.amr;
         if (user.issuer) claims.idp = user.issuer;
         if (context.idempotencyKey !== undefined) claims.idk = context.idempotencyKey;
+        if (context.references?.length) claims.refs = context.references;
       }
       const signingInput = `${HEADER_SEGMENT}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       return `${signingInput}.${mac(keyFor(audience), signingInput).toString('base64url')}`;
@@ -236,8 +242,12 @@ export function createContextVerifier(options: ContextVerifierOptions) {
     if (claims.idk !== undefined && (!user || typeof claims.idk !== 'string' || !IDEMPOTENCY_KEY.test(claims.idk))) {
       throw new ContextTokenError('context_claims_invalid');
     }
+    if (claims.refs !== undefined && (!user || !isStringArray(claims.refs) || claims.refs.length > 100)) {
+      throw new ContextTokenError('context_claims_invalid');
+    }
     const context: ForwardedContext = { user, clientAddress: claims.cip, requestId: claims.rid };
     if (typeof claims.idk === 'string') context.idempotencyKey = claims.idk;
+    if (isStringArray(claims.refs)) context.references = Object.freeze(claims.refs);
     return { context, bodyHash: claims.bh, expiresAt: exp };
   }
 

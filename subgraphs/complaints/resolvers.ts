@@ -1,5 +1,14 @@
 import { badUserInput, hasPermission, notFound, type ContextUser } from '../../auth';
-import { DateTime, isUuid, parsePage, requirePermission, requireViewer, toPage, type SubgraphContext } from '../kit';
+import {
+  DateTime,
+  assertReferenceVisible,
+  isUuid,
+  parsePage,
+  requirePermission,
+  requireViewer,
+  toPage,
+  type SubgraphContext,
+} from '../kit';
 import * as data from './data/complaints';
 import type { CommentRow, ComplaintRow, ComplaintStatus, Scope } from './data/complaints';
 
@@ -73,12 +82,15 @@ export const resolvers = {
       const description = text(args.input.description, 'description', 20_000);
       const relatedRecordId = args.input.relatedRecordId ?? null;
       if (relatedRecordId !== null && !isUuid(relatedRecordId)) throw badUserInput('"relatedRecordId" is not a record id');
+      // Owned by the records subgraph: only a record the caller can see there (@references in the schema).
+      if (relatedRecordId !== null) assertReferenceVisible(ctx, 'record', relatedRecordId, 'Record not found');
       return ctx.db.withTenant(viewer.tenantId, (tx) =>
         data.insertComplaint(tx, { tenantId: viewer.tenantId, filedBy: viewer.id, subject, description, relatedRecordId }),
       );
     },
     async assignComplaint(_: unknown, args: { id: string; assigneeId: string }, ctx: Ctx) {
       if (!isUuid(args.assigneeId)) throw badUserInput('"assigneeId" is not a user id');
+      assertReferenceVisible(ctx, 'user', args.assigneeId, 'User not found');
       return changeComplaint(ctx, args.id, (tx, complaint, viewer) => data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId));
     },
     async updateComplaintStatus(_: unknown, args: { id: string; status: ComplaintStatus }, ctx: Ctx) {

@@ -1,7 +1,7 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
-import { forbidden, hasPermission, unauthenticated, type ContextUser, type Permission } from '../../auth';
+import { forbidden, hasPermission, notFound, unauthenticated, type ContextUser, type Permission } from '../../auth';
 import type { SubgraphContext } from './createSubgraphServer';
 
 /** The caller, or UNAUTHENTICATED. For __resolveReference and resolvers that graphql-shield does not cover. */
@@ -18,6 +18,15 @@ export function requirePermission(ctx: SubgraphContext, permission: Permission):
   const viewer = requireViewer(ctx);
   if (!hasPermission(viewer.roles, permission)) throw forbidden('missing_permission');
   return viewer;
+}
+
+/**
+ * A reference to an object another subgraph owns (an argument or input field marked `@references(lookup: …)` in the
+ * SDL): NOT_FOUND, exactly as for a missing object, unless the gateway looked it up as the caller and found it (it
+ * signs what it found into the context). Deny by default: a call that did not come through that lookup is refused.
+ */
+export function assertReferenceVisible(ctx: SubgraphContext, lookup: string, id: string, message = 'Not found'): void {
+  if (!ctx.forwarded.references?.includes(`${lookup}:${id}`)) throw notFound(message);
 }
 
 /** ISO-8601 timestamps, the same in every subgraph. */

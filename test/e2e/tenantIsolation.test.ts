@@ -51,11 +51,17 @@ describe('a globex user never sees acme data', () => {
   });
 
   it('through nested references to acme entities', async () => {
-    const filed = await stack.gql(
+    // Naming an acme record is refused as a missing one (references are looked up as the caller).
+    const refused = await stack.gql(
       'mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { id relatedRecord { id title } } }',
       { token: globexMember, variables: { input: { subject: 'About that record', description: 'x', relatedRecordId: acmeRecord } } },
     );
-    expect(filed.body.data.fileComplaint.relatedRecord).toBeNull();
+    expect(refused.body.data).toEqual({ fileComplaint: null });
+    expect(refused.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const filed = await stack.gql('mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { id } }', {
+      token: globexMember,
+      variables: { input: { subject: 'About nothing in particular', description: 'x' } },
+    });
     const nested = await stack.gql(`{ complaint(id: "${filed.body.data.fileComplaint.id}") { filedBy { id records { nodes { id } } } } }`, {
       token: globexMember,
     });
