@@ -81,6 +81,8 @@ declare module 'fastify' {
     traceId?: string;
     bodyHash?: string;
     gatehouseContext?: ForwardedContext;
+    /** The raw body holds the JSON escape of a NUL character (then the operation is checked for one). */
+    mayHoldNul?: boolean;
   }
 }
 
@@ -156,6 +158,9 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
     graphqlScope.removeContentTypeParser('application/json');
     graphqlScope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
       request.bodyHash = hashBody(body as Buffer);
+      // JSON can only carry a NUL as the escape \u0000 (in a variable, or in a GraphQL string literal of the query, which
+      // may also write it \u{0}): without those bytes there is nothing to look for.
+      request.mayHoldNul = (body as Buffer).includes('u0000') || (body as Buffer).includes('u{');
       parseJson(request, (body as Buffer).toString('utf8'), done);
     });
     graphqlScope.addHook('preHandler', async (request, reply) => {
@@ -220,8 +225,8 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
         return { statusCode: hasData || !errors.length ? 200 : 400, response: { data: execution.data ?? null, errors } };
       },
     });
-    graphqlScope.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
-      assertNoNulCharacters(document, variables);
+    graphqlScope.graphql.addHook('preExecution', async (_schema, document, context, variables) => {
+      if ((context as unknown as SubgraphContext).request.mayHoldNul) assertNoNulCharacters(document, variables);
     });
     // One structured line per operation, tied to the gateway's request id; never variables or results.
     graphqlScope.graphql.addHook('onResolution', async (execution, context) => {

@@ -47,6 +47,10 @@ describe('the NUL character', () => {
     ['in a variable', () => stack.gql(CREATE, { token: member, variables: { input: { title: 'a\u0000b', body: 'x' } } })],
     ['nested in a variable', () => stack.gql(CREATE, { token: member, variables: { input: { title: 'ok', body: 'x\u0000' } } })],
     ['in a string literal', () => stack.gql('mutation { createRecord(input: {title: "a\\u0000b", body: "x"}) { id } }', { token: member })],
+    [
+      'in a string literal, braced',
+      () => stack.gql('mutation { createRecord(input: {title: "a\\u{0}b", body: "x"}) { id } }', { token: member }),
+    ],
   ])('%s answers BAD_USER_INPUT and writes nothing', async (_name, send) => {
     const before = await recordCount();
     const result = await send();
