@@ -1,13 +1,20 @@
 /**
  * npm run compose        composes supergraph.yaml and writes supergraph.graphql
  * npm run schema:check   exits 1 when composition fails, the committed supergraph.graphql is stale, a field of a
- *                        subgraph has no permission rule, or the README's permission matrix is stale
+ *                        subgraph has no permission rule, or docs/permissions.md is stale
  * Either takes --config <path> to use another supergraph.yaml (the output is written beside it).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { composeSupergraph } from './composition';
-import { buildPermissionMatrix, diffMatrix, matrixSection, renderPermissionMatrix, withMatrix } from './permissionMatrix';
+import {
+  buildPermissionMatrix,
+  diffMatrix,
+  matrixSection,
+  PERMISSION_MATRIX_FILE,
+  renderPermissionMatrix,
+  withMatrix,
+} from './permissionMatrix';
 
 const configFlag = process.argv.indexOf('--config');
 const configPath = configFlag === -1 ? resolve(__dirname, '..', 'supergraph.yaml') : resolve(process.argv[configFlag + 1]);
@@ -27,11 +34,11 @@ async function main(check: boolean): Promise<number> {
       for (const field of missing) console.error(`  - ${field}`);
       return 1;
     }
-    const readme = await readFile(resolve(__dirname, '..', 'README.md'), 'utf8');
+    const committedMatrix = await readFile(PERMISSION_MATRIX_FILE, 'utf8');
     const current = renderPermissionMatrix(rows);
-    if (withMatrix(readme, current) !== readme) {
-      console.error('Who may reach which field has changed (README.md is stale: run `npm run docs` and commit the result):');
-      for (const line of diffMatrix(matrixSection(readme), current)) console.error(`  ${line}`);
+    if (withMatrix(committedMatrix, current) !== committedMatrix) {
+      console.error('Who may reach which field has changed (docs/permissions.md is stale: run `npm run docs` and commit the result):');
+      for (const line of diffMatrix(matrixSection(committedMatrix), current)) console.error(`  ${line}`);
       return 1;
     }
     const committed = await readFile(outputPath, 'utf8').catch(() => '');

@@ -1,14 +1,12 @@
-/** npm run docs: regenerates the permission matrix in README.md from the subgraphs' rule trees. */
+/** npm run docs: regenerates the permission matrix in docs/permissions.md from the subgraphs' rule trees. */
 import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { buildPermissionMatrix, renderPermissionMatrix, withMatrix } from './permissionMatrix';
+import { buildPermissionMatrix, PERMISSION_MATRIX_FILE, renderPermissionMatrix, withMatrix } from './permissionMatrix';
 
 async function main() {
-  const readmePath = resolve(__dirname, '..', 'README.md');
   const { rows, missing } = buildPermissionMatrix();
   if (missing.length) console.warn(`Fields without a rule (denied to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
-  await writeFile(readmePath, withMatrix(await readFile(readmePath, 'utf8'), renderPermissionMatrix(rows)));
-  console.log(`Updated the permission matrix in ${readmePath}`);
+  await writeFile(PERMISSION_MATRIX_FILE, withMatrix(await readFile(PERMISSION_MATRIX_FILE, 'utf8'), renderPermissionMatrix(rows)));
+  console.log(`Updated the permission matrix in ${PERMISSION_MATRIX_FILE}`);
 }
 
 main().catch((error: Error) => {

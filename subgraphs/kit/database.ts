@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ErrorCode, gatehouseError } from '../../auth';
+import { ErrorCode, gatehouseError, isUuid } from '../../auth';
 
 /** What data/ modules get: a connection inside a transaction, already scoped to one tenant. */
 export interface Tx {
@@ -28,8 +28,6 @@ export interface Database {
   readonly pool: pg.Pool;
   ping(): Promise<void>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Connection-level failures: Postgres is down or restarting. They answer SERVICE_UNAVAILABLE, never a wrong answer.
 const UNAVAILABLE_CODES = new Set([
@@ -73,7 +71,7 @@ export function createDatabase(pool: pg.Pool, role: string): Database {
     let broken = false;
     try {
       // One round trip for BEGIN and both settings: the tenant id is a UUID (checked here), so it can be inlined.
-      if (tenantId !== null && !UUID.test(tenantId)) throw new TypeError('withTenant: the tenant id must be a UUID');
+      if (tenantId !== null && !isUuid(tenantId)) throw new TypeError('withTenant: the tenant id must be a UUID');
       await client.query(`BEGIN; SELECT set_config('role', '${role}', true), set_config('app.tenant_id', '${tenantId ?? ''}', true)`);
       const result = await fn(client as Tx);
       await client.query('COMMIT');

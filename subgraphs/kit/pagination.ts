@@ -1,15 +1,11 @@
-import { badUserInput } from '../../auth';
+import { badUserInput, isUuid } from '../../auth';
 
 /** The hard upper bound on any page. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True for a canonical UUID. Ids that are not cannot name a row, so callers answer them like a missing id. */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
+/** True for a canonical UUID (auth's check). Ids that are not cannot name a row: callers answer them like a missing id. */
+export { isUuid };
 
 /** True for an instant as Date#toISOString writes it, and only a real one (JavaScript rolls 02-30 over to 03-01). */
 function isCanonicalInstant(text: string): boolean {

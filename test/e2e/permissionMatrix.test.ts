@@ -7,7 +7,7 @@ import { acme, globex, mintAccessToken } from '../helpers/tokens';
 /**
  * The whole permission matrix, run through the gateway: every field of every subgraph, for every role of both
  * tenants and for anonymous callers. Each field has a probe (a test fails for a field without one); the expected
- * outcome comes from the generated matrix itself, so the README, the rules and the behaviour cannot drift apart.
+ * outcome comes from the generated matrix itself, so the documented matrix, the rules and the behaviour cannot drift apart.
  */
 
 type Who = Role | 'ANONYMOUS';
