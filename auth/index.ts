@@ -3,7 +3,8 @@
  * Gatehouse's shared auth library: the only code that touches tokens and signatures. Import from here only.
  */
 export * from './errors';
-export * from './permissions';
+export * from './authorization/roleTable';
+export * from './authorization/requirements';
 export * from './tokens/issueAccessToken';
 export * from './tokens/createJwksCache';
 export * from './tokens/claims';
@@ -11,7 +12,6 @@ export * from './tokens/verifyAccessToken';
 export * from './tokens/signingKeys';
 export * from './context/contextToken';
 export * from './shield/rules';
-export * from './shield/createPermissions';
 export * from './devSecrets';
 export * from './revocation/revocationEvents';
 export * from './revocation/createMemoryRevocationBus';

@@ -4,6 +4,8 @@
  * machine has two cores). Prints a table and writes the raw figures to bench/results/<time>.json.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { loadRoleTable } from '../auth';
+const scopesOf = (roles: string[]) => loadRoleTable('roles.yaml').scopesOf(roles);
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -284,7 +286,7 @@ async function main() {
       if (key === 'one') {
         const context = signer.sign(
           {
-            user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: 'bench' },
+            user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: 'bench' },
             requestId: 'bench',
             clientAddress: '',
           },

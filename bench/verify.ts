@@ -12,6 +12,7 @@ import {
   createAccessTokenVerifier,
   createStaticKeyResolver,
   generateSigningKey,
+  loadRoleTable,
   type ResolvedKey,
 } from '../auth';
 import { importJWK } from 'jose';
@@ -51,8 +52,9 @@ async function main() {
       keys: createStaticKeyResolver([resolved]),
     });
     const revocations = { check: () => 'ok' as const };
+    const roles = { table: loadRoleTable('roles.yaml'), generation: 1 };
     const check = async (token: string) => {
-      const result = await authenticateRequest(['authorization', `Bearer ${token}`], verifier, revocations);
+      const result = await authenticateRequest(['authorization', `Bearer ${token}`], verifier, revocations, roles);
       if (!result.ok) throw new Error(`bench: a valid ${alg} token was refused (${result.reason})`);
     };
     await cpuMicrosPerCall(tokens.slice(0, WARMUP), check);

@@ -1,4 +1,5 @@
-import { AccessTokenError, JwksUnavailableError, type AccessTokenVerifier, type ContextUser, type Principal } from '../auth';
+import { AccessTokenError, JwksUnavailableError, type ContextUser, type Principal } from '../auth';
+import type { RoleSource } from './roleSource';
 
 /** At most this many bytes of Authorization header are read; more is refused before any cryptography. */
 export const MAX_AUTHORIZATION_BYTES = 8192;
@@ -8,22 +9,23 @@ export type AuthenticationResult =
   | { ok: true; user: ContextUser | null; principal: Principal | null }
   | { ok: false; status: 400 | 401 | 503; reason: string; wwwAuthenticate?: string };
 
-// A verified token's principal is the same object on every cache hit: its caller is built once.
-const contextUsers = new WeakMap<Principal, ContextUser>();
-function contextUserOf(principal: Principal): ContextUser {
-  let user = contextUsers.get(principal);
-  if (!user) {
-    user = {
-      id: principal.userId,
-      tenantId: principal.tenantId,
-      roles: principal.roles,
-      sessionId: principal.sessionId,
-      ...(principal.authTime !== undefined ? { authTime: principal.authTime } : {}),
-      ...(principal.amr ? { amr: principal.amr } : {}),
-      ...(principal.external ? { issuer: principal.issuer } : {}),
-    };
-    contextUsers.set(principal, user);
-  }
+// A verified token's principal is the same object on every cache hit: its caller, scopes included, is built once per
+// version of the roles file.
+const contextUsers = new WeakMap<Principal, { generation: number; user: ContextUser }>();
+function contextUserOf(principal: Principal, roles: Pick<RoleSource, 'table' | 'generation'>): ContextUser {
+  const known = contextUsers.get(principal);
+  if (known?.generation === roles.generation) return known.user;
+  const user: ContextUser = {
+    id: principal.userId,
+    tenantId: principal.tenantId,
+    roles: principal.roles,
+    scopes: roles.table.scopesOf(principal.roles, principal.grantedScopes),
+    sessionId: principal.sessionId,
+    ...(principal.authTime !== undefined ? { authTime: principal.authTime } : {}),
+    ...(principal.amr ? { amr: principal.amr } : {}),
+    ...(principal.external ? { issuer: principal.issuer } : {}),
+  };
+  contextUsers.set(principal, { generation: roles.generation, user });
   return user;
 }
 
@@ -40,6 +42,7 @@ export async function authenticateRequest(
   rawHeaders: readonly string[],
   verifier: { verify(token: string): Promise<Principal> },
   revocations: { check(token: { sessionId: string; tenantId: string; issuedAt: number }): 'ok' | 'revoked' | 'unavailable' },
+  roles: Pick<RoleSource, 'table' | 'generation'>,
 ): Promise<AuthenticationResult> {
   let authorization: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -63,7 +66,7 @@ export async function authenticateRequest(
     const state = revocations.check(principal);
     if (state === 'revoked') return refuse(401, 'token_revoked', 'invalid_token');
     if (state === 'unavailable') return { ok: false, status: 503, reason: 'revocations_unavailable' };
-    const user = contextUserOf(principal);
+    const user = contextUserOf(principal, roles);
     return { ok: true, user, principal };
   } catch (error) {
     if (error instanceof AccessTokenError) return refuse(401, error.reason, 'invalid_token');

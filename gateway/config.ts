@@ -6,7 +6,6 @@ const base64urlSecret = z
   .string()
   .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url text')
   .refine((value) => Buffer.from(value, 'base64url').length >= 32, 'must hold at least 32 bytes');
-const ROLE_NAMES = ['ADMIN', 'MANAGER', 'AGENT', 'MEMBER'] as const;
 
 /** One external OpenID Connect provider whose access tokens the gateway accepts (TRUSTED_ISSUERS, a JSON array). */
 const externalIssuerSchema = z
@@ -19,7 +18,10 @@ const externalIssuerSchema = z
     tenantId: z.uuid().optional(),
     tenantClaim: z.string().min(1).optional(),
     rolesClaim: z.string().min(1).default('roles'),
-    roleMap: z.record(z.string(), z.enum(ROLE_NAMES)).optional(),
+    /** Provider role → Gatehouse role (a role of the roles file; others grant nothing and are logged). */
+    roleMap: z.record(z.string(), z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must name a role (UPPER_SNAKE)')).optional(),
+    /** The claim holding scopes the provider grants directly (`scope`, space-separated, or an array such as `scp`). */
+    scopeClaim: z.string().min(1).optional(),
     userIdClaim: z.string().min(1).default('sub'),
     /** The longest exp − iat accepted from this provider (providers commonly issue 1-hour tokens). */
     maxTokenLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600),
@@ -84,6 +86,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   SUPERGRAPH_PATH: z.string().min(1).default('supergraph.graphql'),
   SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  ROLES_PATH: z.string().min(1).default('roles.yaml'),
+  STEP_UP_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   TOKEN_ISSUER: z.url().default('http://localhost:4001'),
   TOKEN_AUDIENCE: z.string().min(1).default('gatehouse'),
   AUTH_JWKS_URL: z.url().default('http://localhost:4001/.well-known/jwks.json'),

@@ -34,6 +34,8 @@ import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
 import { referenceMapOf, verifyReferences, type ReferenceMap } from './verifyReferences';
 import { createTokenVerifier } from './createTokenVerifier';
+import { enforceAuthorization } from './enforceAuthorization';
+import { createRoleSource } from './roleSource';
 import { createGatewayMetrics } from './metrics';
 import { SignedContextDataSource, type GatewayContext } from './SignedContextDataSource';
 import { createSupergraphSource } from './supergraphSource';
@@ -102,7 +104,8 @@ export async function createGateway(options: CreateGatewayOptions) {
   const metrics = createGatewayMetrics();
   const tracing = initTracing({ serviceName: config.OTEL_SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
 
-  const verifier = createTokenVerifier(config, { metrics, log, now: options.now });
+  const roles = createRoleSource({ path: config.ROLES_PATH, pollMs: config.SUPERGRAPH_POLL_MS, log });
+  const verifier = createTokenVerifier(config, { metrics, log, now: options.now, isRole: (name) => roles.table.isRole(name) });
   const jwks = verifier.localJwks;
 
   const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;
@@ -132,7 +135,7 @@ export async function createGateway(options: CreateGatewayOptions) {
   const client = createSubgraphClient({ timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
   const authHooks = { cookieName: REFRESH_COOKIE_NAME, applyRevocations: (header: string) => revocations.applyAnnounced(header) };
 
-  const gateway = new ApolloGateway({
+  const apolloGateway = new ApolloGateway({
     supergraphSdl: createSupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, log }),
     buildService: ({ name, url }) =>
       new SignedContextDataSource({
@@ -147,6 +150,12 @@ export async function createGateway(options: CreateGatewayOptions) {
         observe: (outcome, seconds) => metrics.subgraphCalls.observe({ subgraph: name, outcome }, seconds),
       }),
     logger: log,
+  });
+  // Fields the caller may not see are removed before the query plan (see enforceAuthorization).
+  const gateway = enforceAuthorization(apolloGateway, {
+    stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
+    now: options.now,
+    onRefusal: (code) => metrics.fieldRefusals.inc({ code }),
   });
 
   // Where the supergraph's `@references` stand, kept current as the supergraph reloads.
@@ -250,7 +259,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     reply.header('x-request-id', requestId);
     const auth = options.staticIdentity
       ? ({ ok: true, user: options.staticIdentity, principal: null } as const)
-      : await authenticateRequest(request.raw.rawHeaders, verifier, revocations);
+      : await authenticateRequest(request.raw.rawHeaders, verifier, revocations, roles);
     if (!auth.ok) {
       metrics.authOutcomes.inc({ outcome: auth.reason });
       log.info({ requestId, traceId, reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');
@@ -383,6 +392,8 @@ export async function createGateway(options: CreateGatewayOptions) {
     jwks,
     revocations,
     metrics,
+    /** The roles file in use (reloaded when it changes). */
+    roles,
     /** Where Prometheus scrapes this instance (METRICS_PORT, apart from the public port); set once started. */
     get metricsUrl() {
       return metricsServer?.url;
@@ -419,6 +430,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       rateLimits.close();
       await ownBus?.close();
       verifier.stop();
+      roles.close();
     },
   };
 }

@@ -28,6 +28,8 @@ export interface TokenVerifierOptions {
   log: { warn(details: object, message: string): void };
   /** The clock of token and key-set checks, ms since the epoch; default Date.now. */
   now?: () => number;
+  /** Which role names are Gatehouse's (the current roles file); a token's other roles are dropped and logged. */
+  isRole?: (name: string) => boolean;
 }
 
 /** Reads an OpenID Connect discovery document and returns its jwks_uri; its `issuer` must be exactly ours. */
@@ -55,6 +57,7 @@ export function createTokenVerifier(config: GatewayConfig, options: TokenVerifie
     clockToleranceSeconds: config.CLOCK_TOLERANCE_SECONDS,
     maxTokenAgeSeconds: config.MAX_TOKEN_AGE_SECONDS,
     cacheSize: config.TOKEN_CACHE_SIZE,
+    isRole: options.isRole,
     onUnknownRoles(roles: readonly string[], principal: { issuer: string; userId: string; tenantId: string }) {
       metrics.unknownRoles.inc();
       const named = roles.slice(0, 10).map((role) => role.slice(0, 64));

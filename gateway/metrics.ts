@@ -55,6 +55,12 @@ export function createGatewayMetrics() {
       help: 'Verified tokens that named a role Gatehouse does not have (the role was dropped)',
       registers: [registry],
     }),
+    fieldRefusals: new Counter({
+      name: 'gatehouse_field_refusals_total',
+      help: 'Fields removed from operations before planning because the caller may not see them, by error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     revocationLag: new Histogram({
       name: 'gatehouse_revocation_lag_seconds',
       help: 'Time from a revocation being published to this gateway applying it',

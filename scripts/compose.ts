@@ -1,60 +1,74 @@
 /**
  * npm run compose        composes supergraph.yaml and writes supergraph.graphql
- * npm run schema:check   exits 1 when composition fails, the committed supergraph.graphql is stale, a field of a
- *                        subgraph has no permission rule, or docs/permissions.md is stale
+ * npm run schema:check   exits 1, naming each problem, when: a schema does not parse (file:line:column), composition
+ *                        fails, a field has no authorization requirement, a directive names a scope no role grants,
+ *                        who may reach which field changed without docs/permissions.md (npm run docs), or the
+ *                        committed supergraph.graphql is stale. Every subgraph of supergraph.yaml is checked.
  * Either takes --config <path> to use another supergraph.yaml (the output is written beside it).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { composeSupergraph } from './composition';
-import {
-  buildPermissionMatrix,
-  diffMatrix,
-  matrixSection,
-  PERMISSION_MATRIX_FILE,
-  renderPermissionMatrix,
-  withMatrix,
-} from './permissionMatrix';
+import { loadRoleTable } from '../auth';
+import { composeSupergraph, rolesFileOf } from './composition';
+import { buildPermissionMatrix, diffMatrix, matrixSection, readSubgraphRequirements, renderPermissionMatrix } from './permissionMatrix';
 
 const configFlag = process.argv.indexOf('--config');
 const configPath = configFlag === -1 ? resolve(__dirname, '..', 'supergraph.yaml') : resolve(process.argv[configFlag + 1]);
 const outputPath = resolve(dirname(configPath), 'supergraph.graphql');
+const matrixFile = resolve(dirname(configPath), 'docs', 'permissions.md');
 
-async function main(check: boolean): Promise<number> {
+function report(title: string, lines: string[]) {
+  console.error(title);
+  for (const line of lines) console.error(`  ${line}`);
+}
+
+async function check(): Promise<number> {
   const result = await composeSupergraph(configPath);
   if (!result.ok) {
-    console.error(`Composition failed (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}):`);
-    for (const error of result.errors) console.error(`  - ${error}`);
+    report(`Composition failed (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}):`, result.errors);
     return 1;
   }
-  if (check) {
-    const { rows, missing } = buildPermissionMatrix();
-    if (missing.length) {
-      console.error(`Fields without a permission rule (every field needs one; see README "Permissions"):`);
-      for (const field of missing) console.error(`  - ${field}`);
-      return 1;
-    }
-    const committedMatrix = await readFile(PERMISSION_MATRIX_FILE, 'utf8');
-    const current = renderPermissionMatrix(rows);
-    if (withMatrix(committedMatrix, current) !== committedMatrix) {
-      console.error('Who may reach which field has changed (docs/permissions.md is stale: run `npm run docs` and commit the result):');
-      for (const line of diffMatrix(matrixSection(committedMatrix), current)) console.error(`  ${line}`);
-      return 1;
-    }
-    const committed = await readFile(outputPath, 'utf8').catch(() => '');
-    if (committed !== result.supergraphSdl) {
-      console.error('supergraph.graphql is stale: run `npm run compose` and commit the result.');
-      return 1;
-    }
-    console.log('Composition OK and supergraph.graphql is current.');
-    return 0;
+  let failed = false;
+  const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(readSubgraphRequirements(configPath), loadRoleTable(rolesFileOf(configPath)));
+  if (missing.length) {
+    failed = true;
+    report('Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):', missing);
+  }
+  if (unknownScopes.length) {
+    failed = true;
+    report('Scopes no role grants (add them to a role in roles.yaml, or fix the name):', unknownScopes);
+  }
+  const committedMatrix = await readFile(matrixFile, 'utf8').catch(() => '');
+  const current = renderPermissionMatrix(rows, columns);
+  if (matrixSection(committedMatrix) !== current.trim()) {
+    failed = true;
+    report(
+      'Who may reach which field has changed (- as documented, + as the schemas and roles.yaml now say; run `npm run docs` and commit docs/permissions.md):',
+      diffMatrix(matrixSection(committedMatrix), current),
+    );
+  }
+  const committed = await readFile(outputPath, 'utf8').catch(() => '');
+  if (committed !== result.supergraphSdl) {
+    failed = true;
+    console.error('supergraph.graphql is stale: run `npm run compose` and commit the result.');
+  }
+  if (failed) return 1;
+  console.log(`Composition OK, every field has a requirement, and supergraph.graphql and docs/permissions.md are current.`);
+  return 0;
+}
+
+async function compose(): Promise<number> {
+  const result = await composeSupergraph(configPath);
+  if (!result.ok) {
+    report(`Composition failed (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}):`, result.errors);
+    return 1;
   }
   await writeFile(outputPath, result.supergraphSdl);
   console.log(`Wrote ${outputPath}`);
   return 0;
 }
 
-main(process.argv.includes('--check')).then(
+(process.argv.includes('--check') ? check() : compose()).then(
   (code) => process.exit(code),
   (error: Error) => {
     console.error(error.message);

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { parse as parseYaml } from 'yaml';
@@ -12,9 +13,14 @@ export interface SubgraphEntry {
 
 export type CompositionResult = { ok: true; supergraphSdl: string; hints: string[] } | { ok: false; errors: string[] };
 
+/** The repository's supergraph.yaml: the one list of subgraphs (launcher, scripts, tests and deployment read it). */
+export const SUPERGRAPH_CONFIG = resolve(__dirname, '..', 'supergraph.yaml');
+/** The roles file beside a supergraph.yaml. */
+export const rolesFileOf = (configPath: string) => resolve(dirname(configPath), 'roles.yaml');
+
 /** Reads a rover-format supergraph.yaml; throws with a readable message when its shape is wrong. */
-export async function loadSupergraphConfig(configPath: string): Promise<SubgraphEntry[]> {
-  const raw = parseYaml(await readFile(configPath, 'utf8')) as {
+export function readSupergraphConfig(configPath: string = SUPERGRAPH_CONFIG): SubgraphEntry[] {
+  const raw = parseYaml(readFileSync(configPath, 'utf8')) as {
     subgraphs?: Record<string, { routing_url?: string; schema?: { file?: string } }>;
   };
   if (!raw || typeof raw.subgraphs !== 'object') throw new Error(`${configPath}: no "subgraphs" map`);
@@ -34,7 +40,7 @@ function describe(error: GraphQLError): string {
  * to blame: a file that does not parse names the subgraph, file, line and column.
  */
 export async function composeSupergraph(configPath: string, overrides: Record<string, string> = {}): Promise<CompositionResult> {
-  const entries = await loadSupergraphConfig(configPath);
+  const entries = readSupergraphConfig(configPath);
   const errors: string[] = [];
   const services: { name: string; url: string; typeDefs: DocumentNode }[] = [];
   for (const entry of entries) {
@@ -46,9 +52,10 @@ export async function composeSupergraph(configPath: string, overrides: Record<st
     try {
       services.push({ name: entry.name, url: entry.routingUrl, typeDefs: parse(sdl) });
     } catch (error) {
+      // One line a terminal or an editor can jump to: file:line:column: message.
       const location = (error as GraphQLError).locations?.[0];
       const where = location ? `:${location.line}:${location.column}` : '';
-      errors.push(`subgraph "${entry.name}" (${entry.schemaFile}${where}): ${(error as Error).message}`);
+      errors.push(`${relative(process.cwd(), entry.schemaFile)}${where}: ${(error as Error).message.split('\n')[0]}`);
     }
   }
   if (errors.length) return { ok: false, errors };

@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { deriveContextKey } from '../auth';
-import { loadSupergraphConfig } from './composition';
+import { readSupergraphConfig } from './composition';
 
 async function main() {
   const master = process.env.CONTEXT_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
-  const subgraphs = await loadSupergraphConfig(resolve(__dirname, '..', 'supergraph.yaml'));
+  const subgraphs = readSupergraphConfig();
   console.log('# gateway (all instances)');
   console.log(`CONTEXT_SIGNING_SECRET=${master}`);
   for (const { name } of subgraphs) {

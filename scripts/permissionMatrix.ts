@@ -1,78 +1,85 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import { isObjectType, type DocumentNode } from 'graphql';
-import { ROLES, grantOf, withFederationRules, type Role } from '../auth';
-import * as auth from '../subgraphs/auth/subgraph';
-import * as complaints from '../subgraphs/complaints/subgraph';
-import * as records from '../subgraphs/records/subgraph';
-import * as users from '../subgraphs/users/subgraph';
+import { parse } from 'graphql';
+import { decide, loadRoleTable, readRequirements, scopesNamedBy, type Caller, type Decision, type Requirement, type RoleTable } from '../auth';
+import { readSupergraphConfig, rolesFileOf, SUPERGRAPH_CONFIG } from './composition';
 
-export interface SubgraphPermissions {
+export interface SubgraphRequirements {
   name: string;
-  typeDefs: DocumentNode;
-  permissions: Record<string, Record<string, unknown>>;
+  /** `Type.field` → requirement, in the SDL's order. */
+  requirements: Map<string, Requirement>;
 }
 
-export const SUBGRAPHS: SubgraphPermissions[] = [auth, users, records, complaints];
-const COLUMNS: Array<Role | null> = [null, ...[...ROLES].reverse()];
-const FEDERATION_TYPES = new Set(['_Service']);
-const FEDERATION_FIELDS = new Set(['Query._service', 'Query._entities']);
+/** Every subgraph of supergraph.yaml with the requirements its SDL declares. Throws when an SDL does not parse. */
+export function readSubgraphRequirements(configPath = SUPERGRAPH_CONFIG): SubgraphRequirements[] {
+  return readSupergraphConfig(configPath).map((entry) => ({
+    name: entry.name,
+    requirements: readRequirements(parse(readFileSync(entry.schemaFile, 'utf8'))),
+  }));
+}
 
 export interface MatrixRow {
   subgraph: string;
   field: string;
-  /** One cell per column: anonymous, MEMBER, AGENT, MANAGER, ADMIN. */
+  /** One cell per column: anonymous, then each role of the roles file (least powerful first). */
   cells: string[];
 }
 
+const typeOrder = (type: string) => (type === 'Query' ? 0 : type === 'Mutation' ? 1 : 2);
+
+/** What a requirement grants one caller: ✓, —, "own" (an object policy), and "+ 2FA" where a recent second factor is needed. */
+export function grantOf(requirement: Requirement, caller: Omit<Caller, 'steppedUp'>): string {
+  const render = (decision: Decision) =>
+    decision.outcome === 'allow'
+      ? '✓'
+      : decision.outcome === 'object'
+        ? decision.groups.map((group) => group.map((policy) => (policy === 'owner' ? 'own' : policy)).join(' & ')).join(' or ')
+        : '—';
+  const plain = decide(requirement, { ...caller, steppedUp: false });
+  if (plain.outcome !== 'deny' || plain.code !== 'STEP_UP_REQUIRED') return render(plain);
+  return `${render(decide(requirement, { ...caller, steppedUp: true }))} + 2FA`;
+}
+
 /**
- * Reads every object field of every subgraph against its graphql-shield rule tree. Returns the matrix rows and
- * the fields that have no rule (denied at run time, and refused by `npm run schema:check`).
+ * The permission matrix, from the schemas' authorization directives and the roles file: one row per field of each
+ * subgraph, one cell per caller (anonymous and each role). Also returns what `npm run schema:check` refuses: fields
+ * without any requirement, and scopes a directive names that no role grants.
  */
-export function buildPermissionMatrix(subgraphs: SubgraphPermissions[] = SUBGRAPHS): { rows: MatrixRow[]; missing: string[] } {
+export function buildPermissionMatrix(
+  subgraphs: SubgraphRequirements[] = readSubgraphRequirements(),
+  roles: RoleTable = loadRoleTable(rolesFileOf(SUPERGRAPH_CONFIG)),
+): { rows: MatrixRow[]; missing: string[]; unknownScopes: string[]; columns: string[] } {
   const rows: MatrixRow[] = [];
   const missing: string[] = [];
+  const unknownScopes: string[] = [];
+  const granted = new Set(roles.roles.flatMap((role) => roles.scopesOfRole(role)));
+  const callers: Omit<Caller, 'steppedUp'>[] = [
+    { authenticated: false, hasScope: () => false },
+    ...roles.roles.map((role) => ({ authenticated: true, hasScope: (scope: string) => roles.scopesOfRole(role).includes(scope) })),
+  ];
   for (const subgraph of subgraphs) {
-    const schema = buildSubgraphSchema({ typeDefs: subgraph.typeDefs });
-    const rules = withFederationRules(subgraph.permissions);
-    const types = Object.values(schema.getTypeMap())
-      .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !FEDERATION_TYPES.has(type.name))
-      .sort((a, b) =>
-        a.name === 'Query'
-          ? -1
-          : b.name === 'Query'
-            ? 1
-            : a.name === 'Mutation'
-              ? -1
-              : b.name === 'Mutation'
-                ? 1
-                : a.name.localeCompare(b.name),
-      );
-    for (const type of types) {
-      if (!isObjectType(type)) continue;
-      for (const field of Object.keys(type.getFields())) {
-        const path = `${type.name}.${field}`;
-        if (FEDERATION_FIELDS.has(path)) continue;
-        const fieldRule = rules[type.name]?.[field];
-        if (!fieldRule) {
-          missing.push(`${subgraph.name}: ${path}`);
-          continue;
-        }
-        const cells = COLUMNS.map((role) => {
-          const grant = grantOf(fieldRule as object, role);
-          if (grant === undefined) return 'rule';
-          return grant === 'yes' ? '✓' : grant === 'no' ? '—' : grant;
-        });
-        rows.push({ subgraph: subgraph.name, field: path, cells });
+    const fields = [...subgraph.requirements].sort(
+      ([a], [b]) =>
+        typeOrder(a.split('.')[0]) - typeOrder(b.split('.')[0]) ||
+        (typeOrder(a.split('.')[0]) === 2 ? a.split('.')[0].localeCompare(b.split('.')[0]) : 0),
+    );
+    for (const [field, requirement] of fields) {
+      if (!requirement.ruled) {
+        missing.push(`${subgraph.name}: ${field}`);
+        continue;
       }
+      for (const scope of scopesNamedBy(requirement)) {
+        if (!granted.has(scope)) unknownScopes.push(`${subgraph.name}: ${field} names "${scope}", which no role in roles.yaml grants`);
+      }
+      rows.push({ subgraph: subgraph.name, field, cells: callers.map((caller) => grantOf(requirement, caller)) });
     }
   }
-  return { rows, missing };
+  return { rows, missing, unknownScopes, columns: ['anonymous', ...roles.roles] };
 }
 
 /** The matrix as Markdown, one table per subgraph. */
-export function renderPermissionMatrix(rows: MatrixRow[]): string {
-  const header = `| Field | anonymous | ${[...ROLES].reverse().join(' | ')} |\n|---|---|---|---|---|---|`;
+export function renderPermissionMatrix(rows: MatrixRow[], columns: string[]): string {
+  const header = `| Field | ${columns.join(' | ')} |\n|${'---|'.repeat(columns.length + 1)}`;
   const sections: string[] = [];
   for (const name of [...new Set(rows.map((row) => row.subgraph))]) {
     const lines = rows.filter((row) => row.subgraph === name).map((row) => `| \`${row.field}\` | ${row.cells.join(' | ')} |`);

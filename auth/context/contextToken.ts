@@ -24,6 +24,8 @@ export interface ContextUser {
   id: string;
   tenantId: string;
   roles: readonly string[];
+  /** What the caller may do: the scopes of their roles (from the roles file) and any an external provider granted. */
+  scopes: readonly string[];
   sessionId: string;
   authTime?: number;
   amr?: readonly string[];
@@ -139,6 +141,7 @@ export function createContextSigner(options: ContextSignerOptions) {
         claims.sub = user.id;
         claims.tid = user.tenantId;
         claims.roles = user.roles;
+        claims.scp = user.scopes.join(' ');
         claims.sid = user.sessionId;
         if (user.authTime !== undefined) claims.auth_time = user.authTime;
         if (user.amr) claims.amr = user.amr;
@@ -169,6 +172,7 @@ export interface VerifiedContext {
   expiresAt: number;
 }
 
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /**
@@ -225,6 +229,7 @@ export function createContextVerifier(options: ContextVerifierOptions) {
         typeof claims.sub !== 'string' ||
         typeof claims.tid !== 'string' ||
         typeof claims.sid !== 'string' ||
+        typeof claims.scp !== 'string' ||
         !isStringArray(claims.roles)
       ) {
         throw new ContextTokenError('context_claims_invalid');
@@ -233,6 +238,7 @@ export function createContextVerifier(options: ContextVerifierOptions) {
         id: claims.sub,
         tenantId: claims.tid,
         roles: Object.freeze(claims.roles),
+        scopes: claims.scp === '' ? NO_SCOPES : Object.freeze(claims.scp.split(' ')),
         sessionId: claims.sid,
         ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
         ...(isStringArray(claims.amr) ? { amr: Object.freeze(claims.amr) } : {}),

@@ -1,7 +1,9 @@
-import { allow, and, deny, rule } from 'graphql-shield';
+import { allow, deny, rule, shield } from 'graphql-shield';
+import type { IRules } from 'graphql-shield';
+import type { DocumentNode, GraphQLResolveInfo } from 'graphql';
 import { ErrorCode, forbidden, gatehouseError, unauthenticated } from '../errors';
-import { hasPermission, ROLES, type Permission, type Role } from '../permissions';
 import type { ContextUser } from '../context/contextToken';
+import { decide, isCallerPolicy, readRequirements, type Caller, type Decision, type Requirement } from '../authorization/requirements';
 
 /** What every subgraph context carries for the rules: the verified caller, or null when anonymous. */
 export interface RuleContext {
@@ -12,7 +14,7 @@ export interface RuleContext {
 
 /** The authentication method a step-up requires (RFC 8176). */
 export const STEP_UP_AMR = 'otp';
-const DEFAULT_STEP_UP_MAX_AGE_SECONDS = 900;
+export const DEFAULT_STEP_UP_MAX_AGE_SECONDS = 900;
 
 /** STEP_UP_REQUIRED, telling the frontend what to ask for: a code (`requiredAmr`) no older than `maxAgeSeconds`. */
 export function stepUpRequired(maxAgeSeconds: number) {
@@ -27,105 +29,85 @@ export function hasRecentSecondFactor(viewer: ContextUser, maxAgeSeconds: number
   return Boolean(viewer.amr?.includes(STEP_UP_AMR) && viewer.authTime !== undefined && nowMs / 1000 - viewer.authTime <= maxAgeSeconds);
 }
 
-export { allow, deny, rule };
-
-type ShieldRule = ReturnType<ReturnType<typeof rule>>;
-
-/** What a rule grants to a caller of one role (null: anonymous), as shown in the README's permission matrix. */
-export type Grant = 'yes' | 'no' | 'own' | string;
-const grants = new WeakMap<object, (role: Role | null) => Grant>();
-
-/** Records what `shieldRule` grants each role, for the generated permission matrix. Returns the rule. */
-export function documentRule<R extends object>(shieldRule: R, grant: (role: Role | null) => Grant): R {
-  grants.set(shieldRule, grant);
-  return shieldRule;
+/** True when the caller's scopes (computed by the gateway from the roles file, signed in the context) hold `scope`. */
+export function hasScope(viewer: ContextUser | null | undefined, scope: string): boolean {
+  return Boolean(viewer?.scopes.includes(scope));
 }
 
-/** What `shieldRule` grants to `role`, or undefined for a rule nobody documented. */
-export function grantOf(shieldRule: object, role: Role | null): Grant | undefined {
-  return grants.get(shieldRule)?.(role);
+/** The caller as `decide` sees it. */
+export function callerOf(viewer: ContextUser | null, stepUpMaxAgeSeconds = DEFAULT_STEP_UP_MAX_AGE_SECONDS, nowMs = Date.now()): Caller {
+  return {
+    authenticated: viewer !== null,
+    hasScope: (scope) => hasScope(viewer, scope),
+    get steppedUp() {
+      return viewer !== null && hasRecentSecondFactor(viewer, stepUpMaxAgeSeconds, nowMs);
+    },
+  };
 }
 
-documentRule(allow, () => 'yes');
-documentRule(deny, () => 'no');
-
-/** Any signed-in caller. Anonymous callers get UNAUTHENTICATED, not FORBIDDEN, so a frontend knows to log in. */
-export const isAuthenticated = documentRule(
-  rule('authenticated', { cache: 'contextual' })((_parent, _args, ctx: RuleContext) =>
-    ctx.viewer ? true : unauthenticated('login_required'),
-  ),
-  (role) => (role ? 'yes' : 'no'),
-);
-
-// One rule instance per permission: graphql-shield refuses two rules of the same name in one tree.
-const permissionRules = new Map<Permission, ShieldRule>();
-
-/** A signed-in caller whose roles grant `permission` (see auth/permissions.ts). */
-export function can(permission: Permission): ShieldRule {
-  let permissionRule = permissionRules.get(permission);
-  if (!permissionRule) {
-    permissionRule = rule(`can:${permission}`, { cache: 'contextual' })((_parent, _args, ctx: RuleContext) => {
-      if (!ctx.viewer) return unauthenticated('login_required');
-      return hasPermission(ctx.viewer.roles, permission) ? true : forbidden('missing_permission', undefined, `can:${permission}`);
-    });
-    documentRule(permissionRule, (role) => (role && hasPermission([role], permission) ? 'yes' : 'no'));
-    permissionRules.set(permission, permissionRule);
-  }
-  return permissionRule;
+/** The coded error of a refusal. */
+export function refusalError(decision: Extract<Decision, { outcome: 'deny' }>, stepUpMaxAgeSeconds: number, rule?: string) {
+  if (decision.code === 'UNAUTHENTICATED') return unauthenticated(decision.reason);
+  if (decision.code === 'STEP_UP_REQUIRED') return stepUpRequired(stepUpMaxAgeSeconds);
+  return forbidden(decision.reason, undefined, rule);
 }
 
 /**
- * The caller owns the parent object, or holds `permission`. `ownerOf` reads the owner's user id from the parent.
- * Object-dependent, so never cached across objects (no alias tricks).
+ * An object policy (a `@policy` name that needs the object): decides for one object, from the field's parent, its
+ * arguments and the caller. On a root Mutation field there is no object yet: the resolver decides against the row it
+ * locks for the change, and the policy says so by returning true.
  */
-export function isOwnerOr<P>(name: string, ownerOf: (parent: P) => string | null | undefined, permission?: Permission): ShieldRule {
-  const ownerRule = rule(`owner:${name}${permission ? `|${permission}` : ''}`, { cache: 'no_cache' })((
-    parent: P,
-    _args,
-    ctx: RuleContext,
-  ) => {
-    if (!ctx.viewer) return unauthenticated('login_required');
-    if (ownerOf(parent) === ctx.viewer.id) return true;
-    if (permission && hasPermission(ctx.viewer.roles, permission)) return true;
-    return forbidden('not_owner', undefined, `owner:${name}`);
-  });
-  return documentRule(ownerRule, (role) => (!role ? 'no' : permission && hasPermission([role], permission) ? 'yes' : 'own'));
-}
+export type ObjectPolicy = (parent: any, args: any, ctx: RuleContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
 
-const targetRules = new Map<Permission, ShieldRule>();
+/** The federation fields every subgraph must answer for the gateway (its signature is already checked). */
+const FEDERATION_RULES = { Query: { _service: allow, _entities: allow }, _Service: { sdl: allow } } as const;
 
-/**
- * For mutations on an existing object: any signed-in caller passes the field rule, and the resolver checks,
- * against the row it locks for the change, that the caller owns the target or holds `permission`.
- */
-export function ownsTargetOr(permission: Permission): ShieldRule {
-  let targetRule = targetRules.get(permission);
-  if (!targetRule) {
-    targetRule = rule(`owns-target:${permission}`, { cache: 'contextual' })((_parent, _args, ctx: RuleContext) =>
-      ctx.viewer ? true : unauthenticated('login_required'),
-    );
-    documentRule(targetRule, (role) => (!role ? 'no' : hasPermission([role], permission) ? 'yes' : 'own'));
-    targetRules.set(permission, targetRule);
-  }
-  return targetRule;
-}
-
-const recentSecondFactor = rule('recent-second-factor', { cache: 'contextual' })((_parent, _args, ctx: RuleContext) => {
-  if (!ctx.viewer) return unauthenticated('login_required');
-  const maxAge = ctx.stepUpMaxAgeSeconds ?? DEFAULT_STEP_UP_MAX_AGE_SECONDS;
-  return hasRecentSecondFactor(ctx.viewer, maxAge) ? true : stepUpRequired(maxAge);
-});
-
-/**
- * A sensitive operation: `inner` must allow it (its FORBIDDEN wins) and the caller must have proved a second factor
- * recently (else STEP_UP_REQUIRED with what to provide).
- */
-export function withStepUp(inner: ShieldRule): ShieldRule {
-  const combined = and(inner, recentSecondFactor) as unknown as ShieldRule;
-  return documentRule(combined, (role) => {
-    const grant = grantOf(inner, role);
-    return grant === 'no' || grant === undefined ? 'no' : `${grant === 'yes' ? '✓' : grant} + 2FA`;
+/** The rule of one requirement: caller checks (cached per request), then the object policies (per object). */
+function ruleFor(requirement: Requirement, policies: Readonly<Record<string, ObjectPolicy>>) {
+  const perObject = requirement.policies?.some((group) => group.some((policy) => !isCallerPolicy(policy))) ?? false;
+  return rule(`requires:${requirement.key}`, { cache: perObject ? 'no_cache' : 'contextual' })(async (parent, args, ctx: RuleContext, info) => {
+    const maxAge = ctx.stepUpMaxAgeSeconds ?? DEFAULT_STEP_UP_MAX_AGE_SECONDS;
+    const decision = decide(requirement, callerOf(ctx.viewer, maxAge));
+    if (decision.outcome === 'allow') return true;
+    if (decision.outcome === 'deny') return refusalError(decision, maxAge, requirement.key);
+    for (const group of decision.groups) {
+      let met = true;
+      for (const name of group) if (!(await policies[name](parent, args, ctx, info))) met = false;
+      if (met) return true;
+    }
+    return forbidden(decision.groups.every((group) => group.includes('owner')) ? 'not_owner' : 'policy_not_met', undefined, requirement.key);
   });
 }
 
-export { ROLES };
+/**
+ * graphql-shield rules generated from a subgraph's own SDL directives (see auth/authorization/requirements.ts), with
+ * the house defaults instead of the library's unsafe ones: deny every field without a rule (fallbackRule) with a coded
+ * FORBIDDEN, and let coded resolver errors through instead of masking them as "Not Authorised!".
+ * `policies` implements each object policy the SDL names; a missing one is a start-up error (TypeError).
+ */
+export function createSchemaPermissions(typeDefs: DocumentNode, policies: Readonly<Record<string, ObjectPolicy>> = {}) {
+  const requirements = readRequirements(typeDefs);
+  const tree: Record<string, Record<string, unknown>> = {};
+  const rules = new Map<string, ReturnType<typeof ruleFor>>();
+  for (const [path, requirement] of requirements) {
+    for (const group of requirement.policies ?? []) {
+      for (const policy of group) {
+        if (!isCallerPolicy(policy) && typeof policies[policy] !== 'function') {
+          throw new TypeError(`${path}: the SDL names the object policy "${policy}", which the subgraph does not implement`);
+        }
+      }
+    }
+    if (!requirement.ruled) continue; // no rule: the fallback denies it
+    let fieldRule = rules.get(requirement.key);
+    if (!fieldRule) rules.set(requirement.key, (fieldRule = ruleFor(requirement, policies)));
+    const [type, field] = path.split('.');
+    (tree[type] ??= {})[field] = fieldRule;
+  }
+  for (const [type, fields] of Object.entries(FEDERATION_RULES)) tree[type] = { ...fields, ...(tree[type] ?? {}) };
+  return shield(tree as IRules, {
+    fallbackRule: deny, // the library's default is allow
+    allowExternalErrors: true,
+    debug: false,
+    fallbackError: () => forbidden('no_rule', undefined, 'fallback-deny'),
+  });
+}

@@ -13,6 +13,8 @@ export interface Principal {
   expiresAt: number;
   authTime?: number;
   amr?: readonly string[];
+  /** Scopes an external provider granted directly (its scope claim, where configured); only those of the roles file count. */
+  grantedScopes?: readonly string[];
   /** True when an external identity provider issued the token (claims mapped by its configuration). */
   external?: boolean;
 }

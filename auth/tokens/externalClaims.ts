@@ -1,4 +1,3 @@
-import { ROLES, type Role } from '../permissions';
 import { isNumericDate, isUuid, type ClaimMapping } from './claims';
 
 /** How the claims of an external OpenID Connect provider's tokens map onto a Gatehouse principal. */
@@ -9,8 +8,10 @@ export interface ExternalClaimsConfig {
   tenantClaim?: string;
   /** The claim holding the roles (an array, or a space-separated string), e.g. a namespaced `https://…/roles`. */
   rolesClaim: string;
-  /** The provider's role names → Gatehouse roles; without it, Gatehouse role names are taken as they are. */
-  roleMap?: Record<string, Role>;
+  /** The provider's role names → Gatehouse roles; without it, the names are taken as they are (unknown ones are dropped). */
+  roleMap?: Record<string, string>;
+  /** The claim holding scopes granted directly (a space-separated string such as OAuth's `scope`, or an array). */
+  scopeClaim?: string;
   /** The claim holding the user's id; default `sub`. */
   userIdClaim?: string;
 }
@@ -25,18 +26,17 @@ export function createExternalClaimMapping(config: ExternalClaimsConfig): ClaimM
   const userIdClaim = config.userIdClaim ?? 'sub';
   // A Map, never a plain object: a provider role named `constructor` or `__proto__` must map to nothing.
   const roleMap = config.roleMap ? new Map(Object.entries(config.roleMap)) : undefined;
-  const toRole = (name: string): Role | undefined =>
-    roleMap ? roleMap.get(name) : (ROLES as readonly string[]).includes(name) ? (name as Role) : undefined;
+  const toRole = (name: string): string | undefined => (roleMap ? roleMap.get(name) : name || undefined);
+  const names = (raw: unknown): string[] =>
+    typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
   return (payload) => {
     // Own claims only: a configured claim name such as `constructor` must not read the prototype.
     const claim = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
     const userId = claim(userIdClaim);
     const tenantId = config.tenantId ?? claim(config.tenantClaim!);
     if (typeof userId !== 'string' || !userId || !isUuid(tenantId)) return undefined;
-    const raw = claim(config.rolesClaim);
-    const names =
-      typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
-    const roles = [...new Set(names.map(toRole).filter((role): role is Role => role !== undefined))];
+    const roles = [...new Set(names(claim(config.rolesClaim)).map(toRole).filter((role): role is string => role !== undefined))];
+    const grantedScopes = config.scopeClaim ? [...new Set(names(claim(config.scopeClaim)).filter(Boolean))].sort() : [];
     const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
     const jti = typeof payload.jti === 'string' && payload.jti ? payload.jti : undefined;
     return {
@@ -46,6 +46,7 @@ export function createExternalClaimMapping(config: ExternalClaimsConfig): ClaimM
       sessionId: sid ?? jti ?? `${userId}@${payload.iat}`,
       tokenId: jti ?? '',
       ...(isNumericDate(payload.auth_time) ? { authTime: payload.auth_time } : {}),
+      ...(grantedScopes.length ? { grantedScopes: Object.freeze(grantedScopes) } : {}),
       ...(Array.isArray(payload.amr) ? { amr: Object.freeze(payload.amr.filter((v): v is string => typeof v === 'string')) } : {}),
     };
   };

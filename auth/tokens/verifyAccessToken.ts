@@ -1,6 +1,5 @@
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { isRole } from '../permissions';
 import { gatehouseClaims, isNumericDate, isUuid, type ClaimMapping, type Principal } from './claims';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYP } from './issueAccessToken';
 import { JwksUnavailableError, type ResolvedKey } from './createJwksCache';
@@ -67,6 +66,11 @@ export interface AccessTokenVerifierOptions {
   claims?: ClaimMapping;
   /** Marks principals as coming from an external identity provider. */
   external?: boolean;
+  /**
+   * Which role names Gatehouse knows (the roles file, which may reload: asked at each verification); others are
+   * dropped. Default: every name is kept.
+   */
+  isRole?: (name: string) => boolean;
   /** Told of role names a verified token carries that no Gatehouse role has; they are dropped. */
   onUnknownRoles?: (roles: readonly string[], principal: { issuer: string; userId: string; tenantId: string }) => void;
   now?: () => number;
@@ -166,6 +170,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     if (!mapped || !isIdentifier(mapped.userId) || !isUuid(mapped.tenantId) || !isIdentifier(mapped.sessionId)) {
       throw new AccessTokenError('token_claims_invalid');
     }
+    const isRole = options.isRole ?? (() => true);
     const roles = mapped.roles.filter(isRole);
     if (roles.length !== mapped.roles.length) {
       options.onUnknownRoles?.(

@@ -6,6 +6,8 @@
  * environment like the real gateway's.
  */
 import { writeFile } from 'node:fs/promises';
+import { loadRoleTable } from '../../auth';
+const scopesOf = (roles: string[]) => loadRoleTable('roles.yaml').scopesOf(roles);
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -17,7 +19,7 @@ import { DEMO_TENANTS } from '../../subgraphs/kit/demoTenants';
 import { profileOnSignal } from './profileOnSignal';
 
 const member = DEMO_TENANTS[0].users.member;
-const identity: ContextUser = { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: 'bench' };
+const identity: ContextUser = { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: 'bench' };
 
 async function main() {
   const [mode, outFile] = process.argv.slice(2);

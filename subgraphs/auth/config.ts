@@ -21,6 +21,7 @@ interface AuthEnv {
   CHALLENGE_TTL_SECONDS: number;
   REFRESH_REUSE_GRACE_SECONDS: number;
   REFRESH_COOKIE_PATH: string;
+  ROLES_PATH: string;
 }
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -59,6 +60,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
       CHALLENGE_TTL_SECONDS: int(30, 3600, 300),
       REFRESH_REUSE_GRACE_SECONDS: int(0, 60, 5),
       REFRESH_COOKIE_PATH: z.string().startsWith('/').default('/graphql'),
+      /** The roles file: which roles a caller may grant (none holding a scope they lack). */
+      ROLES_PATH: z.string().min(1).default('roles.yaml'),
     },
     ['AUTH_KEY_ENCRYPTION_KEY'],
   );

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { badUserInput, forbidden, notFound, ROLES, unauthenticated, type ContextUser, type RevocationEvent } from '../../auth';
+import { badUserInput, forbidden, notFound, unauthenticated, type ContextUser, type RevocationEvent, type RoleTable } from '../../auth';
 import type { Database } from '../kit';
 import { insertAudit } from './data/audit';
 import * as identities from './data/identities';
@@ -9,17 +9,25 @@ import type { SessionService, SessionTokens } from './sessions';
 import type { Throttle } from './throttle';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
-type Role = (typeof ROLES)[number];
 
-/** Nobody grants a role above their own highest one (ADMIN > MANAGER > AGENT > MEMBER). */
-export function assertGrantable(viewer: ContextUser, roles: readonly string[]) {
-  const rank = (role: string) => ROLES.indexOf(role as Role);
-  const highest = Math.min(...viewer.roles.map(rank).filter((i) => i >= 0));
-  if (roles.some((role) => rank(role) < highest)) throw forbidden('role_above_own', 'You cannot grant a role above your own');
+/** Nobody grants a role that holds a scope they do not hold themselves (the roles file says what each role grants). */
+export function assertGrantable(table: RoleTable, viewer: ContextUser, roles: readonly string[]) {
+  for (const role of roles) {
+    if (!table.isRole(role)) throw badUserInput(`"${role}" is not a role`, 'unknown_role');
+    if (table.scopesOfRole(role).some((scope) => !viewer.scopes.includes(scope))) {
+      throw forbidden('role_above_own', 'You cannot grant a role above your own');
+    }
+  }
 }
 
 /** Invitations: an admin gives sign-in to a user of the tenant; the user chooses a password with a single-use token. */
-export function createInvitationService(options: { db: Database; sessions: SessionService; throttle: Throttle; now?: () => number }) {
+export function createInvitationService(options: {
+  db: Database;
+  sessions: SessionService;
+  throttle: Throttle;
+  roles: RoleTable;
+  now?: () => number;
+}) {
   const { db, sessions } = options;
   const now = options.now ?? Date.now;
   return {
@@ -28,7 +36,7 @@ export function createInvitationService(options: { db: Database; sessions: Sessi
       const roles = [...new Set(input.roles)];
       if (!/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email)) throw badUserInput('"email" is not an email address', 'invalid_email');
       if (!roles.length) throw badUserInput('A user needs at least one role', 'no_roles');
-      assertGrantable(viewer, roles);
+      assertGrantable(options.roles, viewer, roles);
       const invitation = newOpaqueToken(viewer.tenantId);
       const expiresAt = new Date(now() + INVITATION_TTL_MS);
       // Until the invitation is accepted the account is disabled and its password is random.

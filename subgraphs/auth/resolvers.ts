@@ -1,4 +1,4 @@
-import { badUserInput, forbidden, notFound, permissionsFor, unauthenticated, type ContextUser, type RevocationEvent } from '../../auth';
+import { badUserInput, forbidden, notFound, unauthenticated, type ContextUser, type RevocationEvent, type RoleTable } from '../../auth';
 import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext, type Tx } from '../kit';
 import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
 import { findEmail, findRoles, updateDisabled, updateRoles } from './data/identities';
@@ -21,6 +21,8 @@ export interface AuthResolverDeps {
   factors: FactorService;
   invitations: InvitationService;
   credentials: CredentialService;
+  /** The roles file: which roles a caller may grant. */
+  roles: RoleTable;
   refreshCookie: { name: string; path: string };
   now?: () => number;
 }
@@ -128,7 +130,7 @@ export function createResolvers(deps: AuthResolverDeps) {
           userId: viewer.id,
           tenantId: viewer.tenantId,
           roles: viewer.roles,
-          permissions: permissionsFor(viewer.roles),
+          permissions: viewer.scopes,
           sessionId: viewer.sessionId,
           issuer: viewer.issuer ?? null,
           user: { __typename: 'User', id: viewer.id },
@@ -253,7 +255,7 @@ export function createResolvers(deps: AuthResolverDeps) {
         checkManageable(viewer, args.userId);
         const roles = [...new Set(args.roles)];
         if (!roles.length) throw badUserInput('A user needs at least one role', 'no_roles');
-        assertGrantable(viewer, roles);
+        assertGrantable(deps.roles, viewer, roles);
         await revoke(ctx, viewer, { userId: args.userId }, 'roles_changed', 'ROLES_CHANGED', args.userId, async (tx) => {
           if (!(await updateRoles(tx, viewer.tenantId, args.userId, roles))) throw notFound('User not found');
         });

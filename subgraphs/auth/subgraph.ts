@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createAccessTokenIssuer, createMemoryRevocationBus, createRedisRevocationBus, type RevocationBus } from '../../auth';
+import { createAccessTokenIssuer, createMemoryRevocationBus, createRedisRevocationBus, loadRoleTable, type RevocationBus } from '../../auth';
 import { buildSubgraph, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
 import type { AuthConfig } from './config';
 import { createCredentialService } from './credentials';
@@ -9,7 +9,7 @@ import { createInvitationService } from './invitations';
 import { createKeyStore } from './keyStore';
 import { createLoginService } from './login';
 import { createPasswordChecker } from './passwords';
-import { permissions } from './permissions';
+import { policies } from './policies';
 import { createResolvers } from './resolvers';
 import { createRevocationRelay } from './revocationRelay';
 import { loadSecretBox } from './secretBox';
@@ -22,7 +22,7 @@ export const defaultPort = 4001;
 export const schemaFile = join(__dirname, 'schema.graphql');
 export const migrationsDir = join(__dirname, 'migrations');
 export const typeDefs = loadTypeDefs(schemaFile);
-export { permissions };
+export { policies };
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const REFRESH_COOKIE_NAME = 'gatehouse_refresh';
@@ -88,7 +88,9 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     challengeTtlSeconds: config.CHALLENGE_TTL_SECONDS,
   });
   const factors = createFactorService({ db, secretBox, throttle });
-  const invitations = createInvitationService({ db, sessions, throttle });
+  // Which roles a caller may grant: none holding a scope the caller lacks (read at start-up; restart to apply a change).
+  const roles = loadRoleTable(config.ROLES_PATH);
+  const invitations = createInvitationService({ db, sessions, throttle, roles });
   const credentials = createCredentialService({ db, sessions, throttle, passwords, stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS });
   const resolvers = createResolvers({
     db,
@@ -97,13 +99,14 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     factors,
     invitations,
     credentials,
+    roles,
     refreshCookie: { name: REFRESH_COOKIE_NAME, path: config.REFRESH_COOKIE_PATH },
   });
   const discovery = JSON.stringify({ issuer: config.TOKEN_ISSUER, jwks_uri: new URL(JWKS_PATH, config.TOKEN_ISSUER).href });
 
   return {
     name,
-    schema: buildSubgraph({ typeDefs, resolvers, permissions }),
+    schema: buildSubgraph({ typeDefs, resolvers, policies }),
     // Its services keep transactions of their own, and each mutation is safe to repeat: a change sets a value, a
     // credential or token is single-use, a session or challenge is refused once spent.
     idempotentMutations: false,

@@ -1,10 +1,10 @@
-import { badUserInput, hasPermission, notFound, type ContextUser } from '../../auth';
+import { badUserInput, hasScope, notFound, type ContextUser } from '../../auth';
 import {
   DateTime,
   assertReferenceVisible,
   isUuid,
   parsePage,
-  requirePermission,
+  requireScope,
   requireViewer,
   toPage,
   type SubgraphContext,
@@ -24,12 +24,12 @@ export const STATUS_TRANSITIONS: Readonly<Record<ComplaintStatus, readonly Compl
 
 /** Staff see every complaint of the tenant; everyone else only the ones they filed. */
 function scopeOf(viewer: ContextUser): Scope {
-  return { tenantId: viewer.tenantId, onlyFiledBy: hasPermission(viewer.roles, 'complaint:read:all') ? null : viewer.id };
+  return { tenantId: viewer.tenantId, onlyFiledBy: hasScope(viewer, 'complaint:read:all') ? null : viewer.id };
 }
 
 async function visibleComplaint(ctx: Ctx, id: unknown): Promise<ComplaintRow | null> {
   // The same checks as Query.complaint (permission, then scope), for direct queries and references alike.
-  const viewer = requirePermission(ctx, 'complaint:file');
+  const viewer = requireScope(ctx, 'complaint:file');
   if (!isUuid(id)) return null;
   return ctx.db.withTenant(viewer.tenantId, (tx) => data.findComplaint(tx, scopeOf(viewer), id));
 }

@@ -1,7 +1,7 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
-import { forbidden, hasPermission, notFound, unauthenticated, type ContextUser, type Permission } from '../../auth';
+import { forbidden, hasScope, notFound, unauthenticated, type ContextUser } from '../../auth';
 import type { SubgraphContext } from './createSubgraphServer';
 
 /** The caller, or UNAUTHENTICATED. For __resolveReference and resolvers that graphql-shield does not cover. */
@@ -11,12 +11,12 @@ export function requireViewer(ctx: SubgraphContext): ContextUser {
 }
 
 /**
- * The caller, holding `permission`: for `__resolveReference`, which graphql-shield does not cover. Each entity's
- * reference resolver checks the permission of the query field that would have returned the entity.
+ * The caller, holding `scope`: for `__resolveReference`, which graphql-shield does not cover. Each entity's reference
+ * resolver checks the scope of the query field that would have returned the entity.
  */
-export function requirePermission(ctx: SubgraphContext, permission: Permission): ContextUser {
+export function requireScope(ctx: SubgraphContext, scope: string): ContextUser {
   const viewer = requireViewer(ctx);
-  if (!hasPermission(viewer.roles, permission)) throw forbidden('missing_permission');
+  if (!hasScope(viewer, scope)) throw forbidden('missing_scope');
   return viewer;
 }
 

@@ -1,5 +1,5 @@
-import { badUserInput, forbidden, hasPermission, notFound, type ContextUser } from '../../auth';
-import { DateTime, isUuid, parsePage, requirePermission, requireViewer, toPage, type SubgraphContext } from '../kit';
+import { badUserInput, forbidden, hasScope, notFound, type ContextUser } from '../../auth';
+import { DateTime, isUuid, parsePage, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
 import * as data from './data/records';
 import type { Classification, RecordRow, Visibility } from './data/records';
 
@@ -8,8 +8,8 @@ type Ctx = SubgraphContext;
 /** The classifications of other people's records that `viewer`'s roles may read. */
 export function readableClassifications(viewer: ContextUser): Classification[] {
   const readable: Classification[] = ['PUBLIC'];
-  if (hasPermission(viewer.roles, 'record:read:internal')) readable.push('INTERNAL');
-  if (hasPermission(viewer.roles, 'record:read:confidential')) readable.push('CONFIDENTIAL');
+  if (hasScope(viewer, 'record:read:internal')) readable.push('INTERNAL');
+  if (hasScope(viewer, 'record:read:confidential')) readable.push('CONFIDENTIAL');
   return readable;
 }
 
@@ -19,7 +19,7 @@ function visibilityOf(viewer: ContextUser): Visibility {
 
 async function visibleRecord(ctx: Ctx, id: unknown): Promise<RecordRow | null> {
   // The same checks as Query.record (permission, then visibility), for direct queries and references alike.
-  const viewer = requirePermission(ctx, 'record:read');
+  const viewer = requireScope(ctx, 'record:read');
   if (!isUuid(id)) return null;
   return ctx.db.withTenant(viewer.tenantId, (tx) => data.findRecord(tx, visibilityOf(viewer), id));
 }
@@ -51,7 +51,7 @@ async function changeRecord(
     const record = await data.findRecordForUpdate(tx, viewer.tenantId, id);
     const visible = record && (record.owner_id === viewer.id || readableClassifications(viewer).includes(record.classification));
     if (!record || !visible) throw notFound('Record not found');
-    if (record.owner_id !== viewer.id && !hasPermission(viewer.roles, permission)) throw forbidden('not_owner');
+    if (record.owner_id !== viewer.id && !hasScope(viewer, permission)) throw forbidden('not_owner');
     return apply(tx);
   });
 }
@@ -109,7 +109,7 @@ export const resolvers = {
     // A stub: the users subgraph owns the profile. Records are listed under the caller's own tenant and
     // visibility, so a reference to another tenant's user lists nothing.
     __resolveReference: (reference: { id: string }, ctx: Ctx) => {
-      requirePermission(ctx, 'record:read');
+      requireScope(ctx, 'record:read');
       return { id: reference.id };
     },
     async records(user: { id: string }, args: { first?: number; after?: string }, ctx: Ctx) {

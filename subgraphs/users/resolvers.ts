@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { badUserInput, notFound } from '../../auth';
-import { DateTime, isUuid, parsePage, requirePermission, requireViewer, toPage, type SubgraphContext } from '../kit';
+import { DateTime, isUuid, parsePage, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
 import { findProfile, findTenant, insertProfile, listProfiles, type ProfileRow } from './data/profiles';
 
 type Ctx = SubgraphContext;
 
 async function profileOf(ctx: Ctx, id: unknown): Promise<ProfileRow | null> {
   // The same check as Query.user, so a reference from another subgraph is no back door.
-  const viewer = requirePermission(ctx, 'profile:read');
+  const viewer = requireScope(ctx, 'profile:read');
   if (!isUuid(id)) return null;
   return ctx.db.withTenant(viewer.tenantId, (tx) => findProfile(tx, viewer.tenantId, id));
 }

@@ -1,4 +1,5 @@
 import { createContextSigner } from '../../auth';
+import { scopesOf } from '../helpers/scopes';
 import { demoId } from '../../subgraphs/kit';
 import { nextTotpCode, postToSubgraph, startStack, type Stack } from '../helpers/stack';
 import { acme, globex, mintAccessToken } from '../helpers/tokens';
@@ -54,7 +55,7 @@ describe('object-dependent rules are decided per object', () => {
 describe('__resolveReference applies the same checks as the field that would have returned the entity', () => {
   it('a context without the permission gets FORBIDDEN for every entity, like the query field would', async () => {
     const signer = createContextSigner({ masterSecret: stack.contextSecret });
-    const context = { user: { id: acme.users.member.id, tenantId: acme.id, roles: [], sessionId: 's' }, requestId: 'r', clientAddress: '' };
+    const context = { user: { id: acme.users.member.id, tenantId: acme.id, roles: [], scopes: scopesOf([]), sessionId: 's' }, requestId: 'r', clientAddress: '' };
     for (const [name, typename, id] of [
       ['users', 'User', acme.users.agent.id],
       ['records', 'Record', demoId(acme, 1, 1)],

@@ -1,4 +1,5 @@
 import { SignJWT, generateKeyPair, type JWTPayload } from 'jose';
+import { scopesOf } from '../helpers/scopes';
 import { CONTEXT_HEADER, createContextSigner } from '../../auth';
 import { rawPost } from '../helpers/rawHttp';
 import { postGraphQL, startStack, type Stack } from '../helpers/stack';
@@ -114,7 +115,7 @@ describe('client-sent context headers', () => {
     const token = await stack.login('member@acme.example', 'acme');
     stack.resetCalls();
     const forged = createContextSigner({ masterSecret: stack.contextSecret }).sign(
-      { user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], sessionId: 's' }, requestId: 'r', clientAddress: '' },
+      { user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], scopes: scopesOf(['ADMIN']), sessionId: 's' }, requestId: 'r', clientAddress: '' },
       'users',
       '{}',
     );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { scopesOf } from '../helpers/scopes';
 import { createContextSigner } from '../../auth';
 import { demoId } from '../../subgraphs/kit';
 import { postToSubgraph, startStack, type Stack } from '../helpers/stack';
@@ -76,7 +77,7 @@ describe('references to objects another subgraph owns', () => {
   it('the subgraph refuses a reference no gateway lookup vouched for, even one the caller could see (deny by default)', async () => {
     const signer = createContextSigner({ masterSecret: stack.contextSecret });
     const context = {
-      user: { id: acme.users.member.id, tenantId: acme.id, roles: ['MEMBER'], sessionId: randomUUID() },
+      user: { id: acme.users.member.id, tenantId: acme.id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: randomUUID() },
       requestId: 'direct',
       clientAddress: '',
     };

@@ -1,4 +1,5 @@
 import { createContextSigner } from '../../auth';
+import { scopesOf } from '../helpers/scopes';
 import { createDatabase, demoId, requestRoleOf } from '../../subgraphs/kit';
 import { postToSubgraph, startStack, type Stack } from '../helpers/stack';
 import { acme, globex, mintAccessToken } from '../helpers/tokens';
@@ -71,7 +72,7 @@ describe('a globex user never sees acme data', () => {
   it('through _entities, even with a validly signed globex context', async () => {
     const signer = createContextSigner({ masterSecret: stack.contextSecret });
     const context = {
-      user: { id: globex.users.admin.id, tenantId: globex.id, roles: ['ADMIN'], sessionId: 's' },
+      user: { id: globex.users.admin.id, tenantId: globex.id, roles: ['ADMIN'], scopes: scopesOf(['ADMIN']), sessionId: 's' },
       requestId: 'r',
       clientAddress: '127.0.0.1',
     };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { scopesOf } from '../helpers/scopes';
 import { Writable } from 'node:stream';
 import type pg from 'pg';
 import { createContextSigner, deriveContextKey } from '../../auth';
@@ -118,7 +119,7 @@ describe('the database pool of a service', () => {
     const create = (index: number) => {
       const { tenant, user } = members[index % members.length];
       const context = {
-        user: { id: user.id, tenantId: tenant.id, roles: ['MEMBER'], sessionId: crypto.randomUUID() },
+        user: { id: user.id, tenantId: tenant.id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: crypto.randomUUID() },
         requestId: 'r',
         clientAddress: '',
       };

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { scopesOf } from '../helpers/scopes';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -101,7 +102,7 @@ if (process.env.DATABASE_URL) {
       try {
         const member = DEMO_TENANTS[0].users.member;
         const context = {
-          user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: randomBytes(4).toString('hex') },
+          user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: randomBytes(4).toString('hex') },
           requestId: 'r',
           clientAddress: '',
         };
