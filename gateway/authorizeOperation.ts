@@ -150,7 +150,8 @@ export function authorizeDocument(options: {
   const rootType = schema.getRootType(options.operation.operation)!;
   const state = { needsTypename: false, changed: false };
   const selections = filter(options.operation.selectionSet, rootType, rootType, [], state);
-  if (!state.changed) return { document: options.document, operation: options.operation, queryHash: options.queryHash, removals, empty: false };
+  if (!state.changed)
+    return { document: options.document, operation: options.operation, queryHash: options.queryHash, removals, empty: false };
   const operation: OperationDefinitionNode = { ...options.operation, selectionSet: { kind: Kind.SELECTION_SET, selections } };
   return {
     // Fragments are inlined above: the filtered document is the operation alone.
@@ -204,7 +205,14 @@ export function applyRemovals(response: { data?: Record<string, unknown> | null 
     if (unwrapped && isListType(unwrapped)) {
       if (!Array.isArray(value)) return;
       value.forEach((item, index) =>
-        visit(item, removal, stepIndex, [...path, index], [...chain, { holder: value, key: index, type: unwrapped.ofType }], unwrapped.ofType),
+        visit(
+          item,
+          removal,
+          stepIndex,
+          [...path, index],
+          [...chain, { holder: value, key: index, type: unwrapped.ofType }],
+          unwrapped.ofType,
+        ),
       );
       return;
     }
@@ -218,7 +226,14 @@ export function applyRemovals(response: { data?: Record<string, unknown> | null 
       else object[step.key] = null;
       return;
     }
-    visit(object[step.key], removal, stepIndex + 1, [...path, step.key], [...chain, { holder: object, key: step.key, type: step.type }], step.type);
+    visit(
+      object[step.key],
+      removal,
+      stepIndex + 1,
+      [...path, step.key],
+      [...chain, { holder: object, key: step.key, type: step.type }],
+      step.type,
+    );
   };
   // The root data object's place: nullable.
   const root: Place = { holder: wrapper, key: 'data', type: { toString: () => 'data' } as unknown as GraphQLOutputType };

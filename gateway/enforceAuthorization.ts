@@ -60,7 +60,12 @@ export function enforceAuthorization(gateway: GatewayInterface, options: Enforce
       if (!authorized.removals.length) return execute(requestContext);
       const result = authorized.empty
         ? { data: {} }
-        : await execute({ ...requestContext, document: authorized.document, operation: authorized.operation, queryHash: authorized.queryHash });
+        : await execute({
+            ...requestContext,
+            document: authorized.document,
+            operation: authorized.operation,
+            queryHash: authorized.queryHash,
+          });
       const refusals = applyRemovals(result, authorized.removals);
       stripHiddenTypename(result.data);
       for (const refusal of refusals) options.onRefusal?.(String(refusal.extensions.code));

@@ -7,6 +7,24 @@ export interface SupergraphSourceLogger {
   error(obj: object, msg: string): void;
 }
 
+/** The SECURITY features of the supergraph that Gatehouse enforces itself (gateway/enforceAuthorization.ts). */
+const ENFORCED_SECURITY_FEATURES = [
+  'https://specs.apollo.dev/authenticated/v0.1',
+  'https://specs.apollo.dev/requiresScopes/v0.1',
+  'https://specs.apollo.dev/policy/v0.1',
+];
+
+/**
+ * Apollo Gateway refuses a supergraph that links a feature `for: SECURITY`, because it cannot enforce one. Gatehouse
+ * enforces these three before planning, so their links are handed to it without the purpose; any other SECURITY
+ * feature is still refused.
+ */
+export function acknowledgeEnforcedFeatures(sdl: string): string {
+  let result = sdl;
+  for (const url of ENFORCED_SECURITY_FEATURES) result = result.replace(`@link(url: "${url}", for: SECURITY)`, `@link(url: "${url}")`);
+  return result;
+}
+
 /**
  * Serves supergraph.graphql to Apollo Gateway and switches to a new version when the file changes, without a
  * restart. Apollo Gateway validates each update and keeps the previous schema when the new one is invalid;
@@ -15,6 +33,7 @@ export interface SupergraphSourceLogger {
 export function createSupergraphSource(options: { path: string; pollMs: number; log: SupergraphSourceLogger }): SupergraphSdlHook {
   return async ({ update }) => {
     let current = await readFile(options.path, 'utf8');
+    let served = acknowledgeEnforcedFeatures(current);
     let checking = Promise.resolve();
     const check = async () => {
       let next: string;
@@ -26,7 +45,8 @@ export function createSupergraphSource(options: { path: string; pollMs: number; 
       }
       if (next === current || next.trim() === '') return;
       try {
-        update(next);
+        served = acknowledgeEnforcedFeatures(next);
+        update(served);
         current = next;
         options.log.info({ bytes: next.length }, 'supergraph reloaded');
       } catch (error) {
@@ -39,7 +59,7 @@ export function createSupergraphSource(options: { path: string; pollMs: number; 
       });
     }
     return {
-      supergraphSdl: current,
+      supergraphSdl: served,
       cleanup: async () => {
         unwatchFile(options.path);
         await checking;

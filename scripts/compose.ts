@@ -29,10 +29,16 @@ async function check(): Promise<number> {
     return 1;
   }
   let failed = false;
-  const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(readSubgraphRequirements(configPath), loadRoleTable(rolesFileOf(configPath)));
+  const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(
+    readSubgraphRequirements(configPath),
+    loadRoleTable(rolesFileOf(configPath)),
+  );
   if (missing.length) {
     failed = true;
-    report('Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):', missing);
+    report(
+      'Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):',
+      missing,
+    );
   }
   if (unknownScopes.length) {
     failed = true;

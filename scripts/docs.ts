@@ -5,8 +5,12 @@ import { buildPermissionMatrix, PERMISSION_MATRIX_FILE, renderPermissionMatrix, 
 
 async function main() {
   const { rows, missing, columns } = buildPermissionMatrix();
-  if (missing.length) console.warn(`Fields without a requirement (refused to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
-  await writeFile(PERMISSION_MATRIX_FILE, withMatrix(await readFile(PERMISSION_MATRIX_FILE, 'utf8'), renderPermissionMatrix(rows, columns)));
+  if (missing.length)
+    console.warn(`Fields without a requirement (refused to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
+  await writeFile(
+    PERMISSION_MATRIX_FILE,
+    withMatrix(await readFile(PERMISSION_MATRIX_FILE, 'utf8'), renderPermissionMatrix(rows, columns)),
+  );
   console.log(`Updated the permission matrix in ${PERMISSION_MATRIX_FILE}`);
 }
 

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'graphql';
-import { decide, loadRoleTable, readRequirements, scopesNamedBy, type Caller, type Decision, type Requirement, type RoleTable } from '../auth';
+import {
+  decide,
+  loadRoleTable,
+  readRequirements,
+  scopesNamedBy,
+  type Caller,
+  type Decision,
+  type Requirement,
+  type RoleTable,
+} from '../auth';
 import { readSupergraphConfig, rolesFileOf, SUPERGRAPH_CONFIG } from './composition';
 
 export interface SubgraphRequirements {

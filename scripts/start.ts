@@ -15,14 +15,9 @@ import {
   serveSubgraph,
   type RunningSubgraph,
 } from '../subgraphs/kit';
-import * as auth from '../subgraphs/auth/subgraph';
-import { loadConfig as loadAuthConfig } from '../subgraphs/auth/config';
-import * as users from '../subgraphs/users/subgraph';
-import { loadConfig as loadUsersConfig } from '../subgraphs/users/config';
-import * as records from '../subgraphs/records/subgraph';
-import { loadConfig as loadRecordsConfig } from '../subgraphs/records/config';
-import * as complaints from '../subgraphs/complaints/subgraph';
-import { loadConfig as loadComplaintsConfig } from '../subgraphs/complaints/config';
+import { DEMO_TOTP_SECRET } from '../subgraphs/auth/data/seed';
+import { createMemoryRevocationBus, type RevocationBus } from '../auth';
+import { localSubgraphs } from './localSubgraphs';
 
 const env = process.env;
 /** One service's environment: its own PORT and METRICS_PORT (AUTH_PORT, AUTH_METRICS_PORT, …; defaults per service). */
@@ -48,19 +43,22 @@ async function main() {
     closePool = embedded.close;
   }
 
-  // Without Redis, the auth service and the gateway share revocations in memory (they run in this one process).
-  const authConfig = loadAuthConfig(withPort('AUTH', 4001));
-  const revocationBus = env.REDIS_URL ? undefined : auth.createRevocationBus(authConfig);
-  const running: RunningSubgraph[] = [];
-  running.push(await serveSubgraph(auth, authConfig, { pool, shared: { revocationBus } }));
-  running.push(await serveSubgraph(users, loadUsersConfig(withPort('USERS', 4002)), { pool }));
-  running.push(await serveSubgraph(records, loadRecordsConfig(withPort('RECORDS', 4003)), { pool }));
-  running.push(await serveSubgraph(complaints, loadComplaintsConfig(withPort('COMPLAINTS', 4004)), { pool }));
+  // Every subgraph of supergraph.yaml that lives in this repository. Without Redis, the auth service and the gateway
+  // share revocations in memory (they run in this one process).
+  const subgraphs = localSubgraphs();
+  const revocationBus: RevocationBus | undefined = env.REDIS_URL
+    ? undefined
+    : createMemoryRevocationBus({ retentionMs: Number(env.REVOCATION_RETENTION_SECONDS ?? 3600) * 1000 });
+  const running: Array<RunningSubgraph & { name: string }> = [];
+  for (const subgraph of subgraphs) {
+    const config = subgraph.loadConfig(withPort(subgraph.name.toUpperCase(), subgraph.defaultPort));
+    running.push({ name: subgraph.name, ...(await serveSubgraph(subgraph.module, config, { pool, shared: { revocationBus } })) });
+  }
 
-  const subgraphUrls = Object.fromEntries(
-    running.map((service, i) => [`SUBGRAPH_${['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'][i]}_URL`, service.url]),
-  );
-  const jwksUrl = running[0].url.replace('/graphql', '/.well-known/jwks.json');
+  const subgraphUrls = Object.fromEntries(running.map((service) => [`SUBGRAPH_${service.name.toUpperCase()}_URL`, service.url]));
+  const authService = running.find((service) => service.name === (env.AUTH_SUBGRAPH_NAME ?? 'auth'));
+  if (!authService) throw new Error('supergraph.yaml lists no auth subgraph in this repository');
+  const jwksUrl = authService.url.replace('/graphql', '/.well-known/jwks.json');
   const gatewayConfig = loadGatewayConfig({
     AUTH_JWKS_URL: jwksUrl,
     ...subgraphUrls,
@@ -87,7 +85,7 @@ ${running.map((service) => `  subgraph ${service.url.padEnd(34)} (called by the 
 Demo logins (password "${DEMO_PASSWORD}", development only):
 ${tenants}
   The admins have an authenticator enrolled: answer their TwoFactorChallenge with a code for the secret
-  ${auth.DEMO_TOTP_SECRET} (any TOTP app, or: npx tsx scripts/totpCode.ts).
+  ${DEMO_TOTP_SECRET} (any TOTP app, or: npx tsx scripts/totpCode.ts).
 `);
 
   let closing = false;

@@ -41,7 +41,8 @@ export function parseRoleTable(text: string, source = 'roles.yaml'): RoleTable {
   const problems: string[] = [];
   const doc = (raw ?? {}) as { scopes?: unknown; roles?: unknown };
   const scopes = new Map<string, string>();
-  if (!doc.scopes || typeof doc.scopes !== 'object' || Array.isArray(doc.scopes)) problems.push('"scopes" must be a map of scope → description');
+  if (!doc.scopes || typeof doc.scopes !== 'object' || Array.isArray(doc.scopes))
+    problems.push('"scopes" must be a map of scope → description');
   else {
     for (const [scope, description] of Object.entries(doc.scopes)) {
       if (!SCOPE.test(scope)) problems.push(`scope "${scope}" must look like resource:action (lowercase, colon-separated)`);
@@ -49,7 +50,8 @@ export function parseRoleTable(text: string, source = 'roles.yaml'): RoleTable {
     }
   }
   const declared = new Map<string, { includes: string[]; scopes: string[] }>();
-  if (!doc.roles || typeof doc.roles !== 'object' || Array.isArray(doc.roles)) problems.push('"roles" must be a map of role → { scopes, includes }');
+  if (!doc.roles || typeof doc.roles !== 'object' || Array.isArray(doc.roles))
+    problems.push('"roles" must be a map of role → { scopes, includes }');
   else {
     for (const [role, entry] of Object.entries(doc.roles as Record<string, { scopes?: unknown; includes?: unknown } | null>)) {
       if (!ROLE.test(role)) problems.push(`role "${role}" must be UPPER_SNAKE`);

@@ -65,18 +65,24 @@ const FEDERATION_RULES = { Query: { _service: allow, _entities: allow }, _Servic
 /** The rule of one requirement: caller checks (cached per request), then the object policies (per object). */
 function ruleFor(requirement: Requirement, policies: Readonly<Record<string, ObjectPolicy>>) {
   const perObject = requirement.policies?.some((group) => group.some((policy) => !isCallerPolicy(policy))) ?? false;
-  return rule(`requires:${requirement.key}`, { cache: perObject ? 'no_cache' : 'contextual' })(async (parent, args, ctx: RuleContext, info) => {
-    const maxAge = ctx.stepUpMaxAgeSeconds ?? DEFAULT_STEP_UP_MAX_AGE_SECONDS;
-    const decision = decide(requirement, callerOf(ctx.viewer, maxAge));
-    if (decision.outcome === 'allow') return true;
-    if (decision.outcome === 'deny') return refusalError(decision, maxAge, requirement.key);
-    for (const group of decision.groups) {
-      let met = true;
-      for (const name of group) if (!(await policies[name](parent, args, ctx, info))) met = false;
-      if (met) return true;
-    }
-    return forbidden(decision.groups.every((group) => group.includes('owner')) ? 'not_owner' : 'policy_not_met', undefined, requirement.key);
-  });
+  return rule(`requires:${requirement.key}`, { cache: perObject ? 'no_cache' : 'contextual' })(
+    async (parent, args, ctx: RuleContext, info) => {
+      const maxAge = ctx.stepUpMaxAgeSeconds ?? DEFAULT_STEP_UP_MAX_AGE_SECONDS;
+      const decision = decide(requirement, callerOf(ctx.viewer, maxAge));
+      if (decision.outcome === 'allow') return true;
+      if (decision.outcome === 'deny') return refusalError(decision, maxAge, requirement.key);
+      for (const group of decision.groups) {
+        let met = true;
+        for (const name of group) if (!(await policies[name](parent, args, ctx, info))) met = false;
+        if (met) return true;
+      }
+      return forbidden(
+        decision.groups.every((group) => group.includes('owner')) ? 'not_owner' : 'policy_not_met',
+        undefined,
+        requirement.key,
+      );
+    },
+  );
 }
 
 /**

@@ -35,7 +35,13 @@ export function createExternalClaimMapping(config: ExternalClaimsConfig): ClaimM
     const userId = claim(userIdClaim);
     const tenantId = config.tenantId ?? claim(config.tenantClaim!);
     if (typeof userId !== 'string' || !userId || !isUuid(tenantId)) return undefined;
-    const roles = [...new Set(names(claim(config.rolesClaim)).map(toRole).filter((role): role is string => role !== undefined))];
+    const roles = [
+      ...new Set(
+        names(claim(config.rolesClaim))
+          .map(toRole)
+          .filter((role): role is string => role !== undefined),
+      ),
+    ];
     const grantedScopes = config.scopeClaim ? [...new Set(names(claim(config.scopeClaim)).filter(Boolean))].sort() : [];
     const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
     const jti = typeof payload.jti === 'string' && payload.jti ? payload.jti : undefined;

@@ -19,7 +19,13 @@ import { DEMO_TENANTS } from '../../subgraphs/kit/demoTenants';
 import { profileOnSignal } from './profileOnSignal';
 
 const member = DEMO_TENANTS[0].users.member;
-const identity: ContextUser = { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: 'bench' };
+const identity: ContextUser = {
+  id: member.id,
+  tenantId: DEMO_TENANTS[0].id,
+  roles: ['MEMBER'],
+  scopes: scopesOf(['MEMBER']),
+  sessionId: 'bench',
+};
 
 async function main() {
   const [mode, outFile] = process.argv.slice(2);

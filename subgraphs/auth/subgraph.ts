@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createAccessTokenIssuer, createMemoryRevocationBus, createRedisRevocationBus, loadRoleTable, type RevocationBus } from '../../auth';
+import {
+  createAccessTokenIssuer,
+  createMemoryRevocationBus,
+  createRedisRevocationBus,
+  loadRoleTable,
+  type RevocationBus,
+} from '../../auth';
 import { buildSubgraph, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
 import type { AuthConfig } from './config';
 import { createCredentialService } from './credentials';

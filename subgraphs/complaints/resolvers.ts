@@ -1,14 +1,5 @@
 import { badUserInput, hasScope, notFound, type ContextUser } from '../../auth';
-import {
-  DateTime,
-  assertReferenceVisible,
-  isUuid,
-  parsePage,
-  requireScope,
-  requireViewer,
-  toPage,
-  type SubgraphContext,
-} from '../kit';
+import { DateTime, assertReferenceVisible, isUuid, parsePage, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
 import * as data from './data/complaints';
 import type { CommentRow, ComplaintRow, ComplaintStatus, Scope } from './data/complaints';
 

@@ -21,7 +21,8 @@ function guardReferences(typeDefs: DocumentNode, resolvers: GraphQLResolverMap<a
   const guarded: GraphQLResolverMap<any> = { ...resolvers };
   for (const [type, requirement] of readTypeRequirements(typeDefs)) {
     const typeResolvers = resolvers[type] as Record<string, unknown> | undefined;
-    const resolveReference = typeResolvers?.__resolveReference as ((reference: unknown, ctx: RuleContext, info: unknown) => unknown) | undefined;
+    const resolveReference = typeResolvers?.__resolveReference as
+      ((reference: unknown, ctx: RuleContext, info: unknown) => unknown) | undefined;
     if (!resolveReference) continue;
     guarded[type] = {
       ...typeResolvers,

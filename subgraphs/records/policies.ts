@@ -10,5 +10,6 @@ export const policies: Record<string, ObjectPolicy> = {
    */
   owner: (record: RecordRow, _args, ctx, info) => info.parentType.name === 'Mutation' || record.owner_id === ctx.viewer?.id,
   /** The caller's scopes may read the record's classification (PUBLIC: everyone with record:read). */
-  classification: (record: RecordRow, _args, ctx) => Boolean(ctx.viewer && readableClassifications(ctx.viewer).includes(record.classification)),
+  classification: (record: RecordRow, _args, ctx) =>
+    Boolean(ctx.viewer && readableClassifications(ctx.viewer).includes(record.classification)),
 };

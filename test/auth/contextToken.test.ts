@@ -14,7 +14,15 @@ import {
 const master = Buffer.alloc(32, 1).toString('base64url');
 const body = JSON.stringify({ query: '{ me { id } }' });
 const user: ForwardedContext = {
-  user: { id: 'u1', tenantId: 't1', roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: 's1', amr: ['pwd'], authTime: 1_700_000_000 },
+  user: {
+    id: 'u1',
+    tenantId: 't1',
+    roles: ['MEMBER'],
+    scopes: scopesOf(['MEMBER']),
+    sessionId: 's1',
+    amr: ['pwd'],
+    authTime: 1_700_000_000,
+  },
   requestId: 'req-1',
   clientAddress: '10.0.0.1',
 };

@@ -6,7 +6,7 @@ import { acme, globex, mintAccessToken } from '../helpers/tokens';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ subgraphEnv: { STEP_UP_MAX_AGE_SECONDS: '300' } });
+  stack = await startStack({ subgraphEnv: { STEP_UP_MAX_AGE_SECONDS: '300' }, gatewayEnv: { STEP_UP_MAX_AGE_SECONDS: '300' } });
 });
 afterAll(async () => {
   await stack?.close();
@@ -55,7 +55,11 @@ describe('object-dependent rules are decided per object', () => {
 describe('__resolveReference applies the same checks as the field that would have returned the entity', () => {
   it('a context without the permission gets FORBIDDEN for every entity, like the query field would', async () => {
     const signer = createContextSigner({ masterSecret: stack.contextSecret });
-    const context = { user: { id: acme.users.member.id, tenantId: acme.id, roles: [], scopes: scopesOf([]), sessionId: 's' }, requestId: 'r', clientAddress: '' };
+    const context = {
+      user: { id: acme.users.member.id, tenantId: acme.id, roles: [], scopes: scopesOf([]), sessionId: 's' },
+      requestId: 'r',
+      clientAddress: '',
+    };
     for (const [name, typename, id] of [
       ['users', 'User', acme.users.agent.id],
       ['records', 'Record', demoId(acme, 1, 1)],

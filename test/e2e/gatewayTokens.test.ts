@@ -115,7 +115,11 @@ describe('client-sent context headers', () => {
     const token = await stack.login('member@acme.example', 'acme');
     stack.resetCalls();
     const forged = createContextSigner({ masterSecret: stack.contextSecret }).sign(
-      { user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], scopes: scopesOf(['ADMIN']), sessionId: 's' }, requestId: 'r', clientAddress: '' },
+      {
+        user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], scopes: scopesOf(['ADMIN']), sessionId: 's' },
+        requestId: 'r',
+        clientAddress: '',
+      },
       'users',
       '{}',
     );

@@ -169,7 +169,11 @@ describe('the request path through the gateway', () => {
     stack.resetCalls();
     // A context claiming ADMIN, correctly signed with the real secret: still dropped at the gateway.
     const forged = createContextSigner({ masterSecret: stack.contextSecret }).sign(
-      { user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], scopes: scopesOf(['ADMIN']), sessionId: 'x' }, requestId: 'r', clientAddress: '1.2.3.4' },
+      {
+        user: { id: acme.users.admin.id, tenantId: acme.id, roles: ['ADMIN'], scopes: scopesOf(['ADMIN']), sessionId: 'x' },
+        requestId: 'r',
+        clientAddress: '1.2.3.4',
+      },
       'users',
       '{}',
     );

@@ -7,20 +7,17 @@ import { generate } from 'otplib';
 import { CONTEXT_HEADER, createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
 import { createGateway, type CreateGatewayOptions, type Gateway } from '../../gateway/createGateway';
-import { closeGracefully, serveSubgraph, type RunningSubgraph, type SubgraphModule } from '../../subgraphs/kit';
+import { closeGracefully, serveSubgraph, type RunningSubgraph } from '../../subgraphs/kit';
 import * as auth from '../../subgraphs/auth/subgraph';
 import { createKeyStore } from '../../subgraphs/auth/keyStore';
-import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
-import * as users from '../../subgraphs/users/subgraph';
-import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
-import * as records from '../../subgraphs/records/subgraph';
-import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
-import * as complaints from '../../subgraphs/complaints/subgraph';
-import { loadConfig as loadComplaintsConfig } from '../../subgraphs/complaints/config';
+import type { AuthConfig } from '../../subgraphs/auth/config';
+import { localSubgraphs } from '../../scripts/localSubgraphs';
 import { createTestDatabase, type TestDatabase } from './database';
 
-export const SUBGRAPH_NAMES = ['auth', 'users', 'records', 'complaints'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+/** The subgraphs of supergraph.yaml that live in this repository, as `npm start` runs them. */
+const LOCAL_SUBGRAPHS = localSubgraphs();
+export const SUBGRAPH_NAMES = LOCAL_SUBGRAPHS.map((subgraph) => subgraph.name);
+export type SubgraphName = 'auth' | 'users' | 'records' | 'complaints' | (string & {});
 
 /** One HTTP request that reached a subgraph (recorded before the subgraph checks anything). */
 export interface RecordedCall {
@@ -107,13 +104,6 @@ export async function nextTotpCode(user: string, secret = DEMO_TOTP_SECRET): Pro
     await new Promise((resolve) => setTimeout(resolve, (current + 1) * 30_000 - Date.now() + 50));
   }
 }
-
-const MODULES: Record<SubgraphName, { module: SubgraphModule<any>; load: (env: Record<string, string | undefined>) => any }> = {
-  auth: { module: auth, load: loadAuthConfig },
-  users: { module: users, load: loadUsersConfig },
-  records: { module: records, load: loadRecordsConfig },
-  complaints: { module: complaints, load: loadComplaintsConfig },
-};
 
 /** POSTs a GraphQL operation. */
 export async function postGraphQL(
@@ -214,7 +204,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   };
   if (redisPrefix) Object.assign(baseEnv, { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: redisPrefix });
   const subgraphEnv = { ...baseEnv, ...options.subgraphEnv };
-  const authConfig = loadAuthConfig({
+  const authConfig = LOCAL_SUBGRAPHS.find((subgraph) => subgraph.name === 'auth')!.loadConfig({
     ...subgraphEnv,
     TOKEN_ISSUER: issuer,
     TOKEN_AUDIENCE: audience,
@@ -222,14 +212,13 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     ...options.authEnv,
   });
   // Without Redis, the auth subgraph and the gateway share one in-memory bus, as under npm start.
-  const revocationBus = redisPrefix ? undefined : auth.createRevocationBus(authConfig);
+  const revocationBus = redisPrefix ? undefined : auth.createRevocationBus(authConfig as AuthConfig);
 
   const subgraphs = {} as Stack['subgraphs'];
   let jwksFetches = 0;
   const delays: Stack['delays'] = {};
   const responseDelays: Stack['responseDelays'] = {};
-  for (const name of SUBGRAPH_NAMES) {
-    const { module, load } = MODULES[name];
+  for (const { name, module, loadConfig: load } of LOCAL_SUBGRAPHS) {
     const calls: RecordedCall[] = [];
     const running = await serveSubgraph(module, name === 'auth' ? authConfig : load(subgraphEnv), {
       pool: db.pool,

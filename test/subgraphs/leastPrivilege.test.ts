@@ -102,7 +102,13 @@ if (process.env.DATABASE_URL) {
       try {
         const member = DEMO_TENANTS[0].users.member;
         const context = {
-          user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: randomBytes(4).toString('hex') },
+          user: {
+            id: member.id,
+            tenantId: DEMO_TENANTS[0].id,
+            roles: ['MEMBER'],
+            scopes: scopesOf(['MEMBER']),
+            sessionId: randomBytes(4).toString('hex'),
+          },
           requestId: 'r',
           clientAddress: '',
         };
