@@ -2,20 +2,19 @@
  * npm run compose        composes supergraph.yaml and writes supergraph.graphql
  * npm run schema:check   exits 1, naming each problem, when: a schema does not parse (file:line:column), composition
  *                        fails, a field has no authorization requirement, a directive names a scope no role grants,
- *                        who may reach which field changed without docs/permissions.md (npm run docs), or the
+ *                        who may reach which field changed without its subgraph's permissions.md (npm run docs), or the
  *                        committed supergraph.graphql is stale. Every subgraph of supergraph.yaml is checked.
  * Either takes --config <path> to use another supergraph.yaml (the output is written beside it).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { loadRoleTable } from '../auth';
 import { composeSupergraph, rolesFileOf } from './composition';
-import { buildPermissionMatrix, diffMatrix, matrixSection, readSubgraphRequirements, renderPermissionMatrix } from './permissionMatrix';
+import { buildPermissionMatrix, diffMatrix, readSubgraphRequirements, renderSubgraphMatrixFile, tableOf } from './permissionMatrix';
 
 const configFlag = process.argv.indexOf('--config');
 const configPath = configFlag === -1 ? resolve(__dirname, '..', 'supergraph.yaml') : resolve(process.argv[configFlag + 1]);
 const outputPath = resolve(dirname(configPath), 'supergraph.graphql');
-const matrixFile = resolve(dirname(configPath), 'docs', 'permissions.md');
 
 function report(title: string, lines: string[]) {
   console.error(title);
@@ -29,28 +28,24 @@ async function check(): Promise<number> {
     return 1;
   }
   let failed = false;
-  const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(
-    readSubgraphRequirements(configPath),
-    loadRoleTable(rolesFileOf(configPath)),
-  );
+  const subgraphs = readSubgraphRequirements(configPath);
+  const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(subgraphs, loadRoleTable(rolesFileOf(configPath)));
   if (missing.length) {
     failed = true;
-    report(
-      'Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):',
-      missing,
-    );
+    report('Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):', missing);
   }
   if (unknownScopes.length) {
     failed = true;
     report('Scopes no role grants (add them to a role in roles.yaml, or fix the name):', unknownScopes);
   }
-  const committedMatrix = await readFile(matrixFile, 'utf8').catch(() => '');
-  const current = renderPermissionMatrix(rows, columns);
-  if (matrixSection(committedMatrix) !== current.trim()) {
+  for (const subgraph of subgraphs) {
+    const committedMatrix = await readFile(subgraph.matrixFile!, 'utf8').catch(() => '');
+    const current = renderSubgraphMatrixFile(subgraph.name, rows, columns);
+    if (committedMatrix === current) continue;
     failed = true;
     report(
-      'Who may reach which field has changed (- as documented, + as the schemas and roles.yaml now say; run `npm run docs` and commit docs/permissions.md):',
-      diffMatrix(matrixSection(committedMatrix), current),
+      `Who may reach which field of ${subgraph.name} has changed (- as documented, + as the schema and roles.yaml now say; run \`npm run docs\` and commit ${relative(process.cwd(), subgraph.matrixFile!)}):`,
+      diffMatrix(tableOf(committedMatrix), tableOf(current)),
     );
   }
   const committed = await readFile(outputPath, 'utf8').catch(() => '');
@@ -59,7 +54,7 @@ async function check(): Promise<number> {
     console.error('supergraph.graphql is stale: run `npm run compose` and commit the result.');
   }
   if (failed) return 1;
-  console.log(`Composition OK, every field has a requirement, and supergraph.graphql and docs/permissions.md are current.`);
+  console.log(`Composition OK, every field has a requirement, and supergraph.graphql and every permissions.md are current.`);
   return 0;
 }
 

@@ -1,17 +1,18 @@
-/** npm run docs: regenerates the permission matrix in docs/permissions.md from the schemas' authorization directives and
- * roles.yaml. */
-import { readFile, writeFile } from 'node:fs/promises';
-import { buildPermissionMatrix, PERMISSION_MATRIX_FILE, renderPermissionMatrix, withMatrix } from './permissionMatrix';
+/**
+ * npm run docs: regenerates each subgraph's permissions.md (beside its schema.graphql) from the schema's authorization
+ * directives and roles.yaml.
+ */
+import { writeFile } from 'node:fs/promises';
+import { buildPermissionMatrix, readSubgraphRequirements, renderSubgraphMatrixFile } from './permissionMatrix';
 
 async function main() {
-  const { rows, missing, columns } = buildPermissionMatrix();
-  if (missing.length)
-    console.warn(`Fields without a requirement (refused to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
-  await writeFile(
-    PERMISSION_MATRIX_FILE,
-    withMatrix(await readFile(PERMISSION_MATRIX_FILE, 'utf8'), renderPermissionMatrix(rows, columns)),
-  );
-  console.log(`Updated the permission matrix in ${PERMISSION_MATRIX_FILE}`);
+  const subgraphs = readSubgraphRequirements();
+  const { rows, missing, columns } = buildPermissionMatrix(subgraphs);
+  if (missing.length) console.warn(`Fields without a requirement (refused to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
+  for (const subgraph of subgraphs) {
+    await writeFile(subgraph.matrixFile!, renderSubgraphMatrixFile(subgraph.name, rows, columns));
+    console.log(`Wrote ${subgraph.matrixFile}`);
+  }
 }
 
 main().catch((error: Error) => {

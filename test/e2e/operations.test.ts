@@ -225,14 +225,23 @@ describe('observability', () => {
     }
   });
 
-  it('each subgraph exposes /metrics on a port of its own, with authorization denials by rule', async () => {
+  it('counts the fields the gateway removes before planning, by code', async () => {
+    await stack.gql('{ complaints { nodes { internalNotes } } }', { token });
+    const text = await (await fetch(stack.gateway.metricsUrl!)).text();
+    expect(text).toMatch(/gatehouse_field_refusals_total\{code="FORBIDDEN"\} [1-9]/);
+  });
+
+  it('each subgraph exposes /metrics on a port of its own, with authorization denials by rule and reason', async () => {
     for (const subgraph of Object.values(stack.subgraphs)) {
       expect((await fetch(subgraph.url.replace('/graphql', '/metrics'))).status).toBe(404);
       expect((await fetch(subgraph.metricsUrl)).status).toBe(200);
     }
-    await stack.gql('{ complaints { nodes { internalNotes } } }', { token });
+    // Someone else's email: the object policy, decided in the users subgraph.
+    await stack.gql(`{ user(id: "${acme.users.agent.id}") { email } }`, { token });
+    const users = await (await fetch(stack.subgraphs.users.metricsUrl)).text();
+    expect(users).toMatch(/gatehouse_authorization_denials_total\{[^}]*rule="requires:[^"]*owner[^"]*",reason="not_owner"[^}]*\} [1-9]/);
+    await stack.gql('{ complaints { nodes { id } } }', { token });
     const text = await (await fetch(stack.subgraphs.complaints.metricsUrl)).text();
-    expect(text).toMatch(/gatehouse_authorization_denials_total\{[^}]*rule="can:complaint:read:internal"[^}]*\} [1-9]/);
     expect(text).toMatch(/gatehouse_subgraph_operation_duration_seconds_count\{[^}]*subgraph="complaints"/);
     expect(text).toContain('gatehouse_context_refusals_total');
   });

@@ -5,11 +5,10 @@ import { parseRoleTable, readRequirements, RoleTableError } from '../../auth';
 import {
   buildPermissionMatrix,
   diffMatrix,
-  matrixSection,
   readSubgraphRequirements,
   renderPermissionMatrix,
-  withMatrix,
-  PERMISSION_MATRIX_FILE,
+  renderSubgraphMatrixFile,
+  tableOf,
 } from '../../scripts/permissionMatrix';
 import { roleTable } from '../helpers/scopes';
 
@@ -26,10 +25,11 @@ describe('the permission matrix', () => {
     expect([...new Set(rows.map((row) => row.subgraph))]).toEqual(['auth', 'users', 'records', 'complaints']);
   });
 
-  it('is current in docs/permissions.md', () => {
-    const readme = readFileSync(PERMISSION_MATRIX_FILE, 'utf8');
+  it("is current in each subgraph's permissions.md", () => {
     const { rows, columns } = buildPermissionMatrix();
-    expect(withMatrix(readme, renderPermissionMatrix(rows, columns))).toBe(readme);
+    for (const subgraph of readSubgraphRequirements()) {
+      expect(readFileSync(subgraph.matrixFile!, 'utf8')).toBe(renderSubgraphMatrixFile(subgraph.name, rows, columns));
+    }
   });
 
   it('names a field added without any requirement', () => {
@@ -48,14 +48,14 @@ describe('the permission matrix', () => {
   });
 
   it('shows a change that widens access as a readable diff against the committed matrix', () => {
-    const readme = readFileSync(PERMISSION_MATRIX_FILE, 'utf8');
+    const committed = tableOf(readFileSync(resolve(__dirname, '../../subgraphs/complaints/permissions.md'), 'utf8'));
     const sdl = sdlOf('complaints').replace(
       'internalNotes: String @requiresScopes(scopes: [["complaint:read:internal"]])',
       'internalNotes: String @public',
     );
     const { rows, columns } = buildPermissionMatrix(withSdl('complaints', sdl), roleTable);
     // The type's @authenticated still holds: anonymous callers stay out, every role gains the notes.
-    expect(diffMatrix(matrixSection(readme), renderPermissionMatrix(rows, columns))).toEqual([
+    expect(diffMatrix(committed, renderPermissionMatrix(rows.filter((row) => row.subgraph === 'complaints'), columns))).toEqual([
       'complaints:',
       '  - | `Complaint.internalNotes` | — | — | ✓ | ✓ | ✓ |',
       '  + | `Complaint.internalNotes` | — | ✓ | ✓ | ✓ | ✓ |',
