@@ -13,6 +13,8 @@ import { readSupergraphConfig, rolesFileOf, SUPERGRAPH_CONFIG } from './composit
 import { subgraphFiles } from './subgraphTemplate';
 
 const NAME = /^[a-z][a-z0-9]{1,30}$/;
+/** As the files are written by hand: `[a, b]`, no wrapping. */
+const YAML_STYLE = { flowCollectionPadding: false, lineWidth: 0 } as const;
 
 async function main(name: string | undefined): Promise<number> {
   if (!name || !NAME.test(name)) {
@@ -37,7 +39,7 @@ async function main(name: string | undefined): Promise<number> {
   // supergraph.yaml and roles.yaml are edited as documents: their comments and layout stay.
   const supergraph = parseDocument(await readFile(SUPERGRAPH_CONFIG, 'utf8'));
   supergraph.setIn(['subgraphs', name], supergraph.createNode({ routing_url: `http://localhost:${port}/graphql`, schema: { file: `./subgraphs/${name}/schema.graphql` } }));
-  await writeFile(SUPERGRAPH_CONFIG, supergraph.toString());
+  await writeFile(SUPERGRAPH_CONFIG, supergraph.toString(YAML_STYLE));
 
   const rolesFile = rolesFileOf(SUPERGRAPH_CONFIG);
   const roles = parseDocument(await readFile(rolesFile, 'utf8'));
@@ -48,14 +50,14 @@ async function main(name: string | undefined): Promise<number> {
   };
   grant('MEMBER', `${name}:read`);
   grant('MANAGER', `${name}:write`);
-  await writeFile(rolesFile, roles.toString());
+  await writeFile(rolesFile, roles.toString(YAML_STYLE));
 
   console.log(`Created subgraphs/${name}/ and registered it in supergraph.yaml (port ${port}) and roles.yaml.
 Next:
   npm run compose && npm run docs     compose the supergraph and write subgraphs/${name}/permissions.md
   npm run schema:check                what CI runs
   npm start                           serves it behind the gateway; try { ${name}(first: 5) { nodes { id title } } }
-  npm run start:subgraph -- ${name}   runs it alone (production: one process per subgraph)`);
+  npx tsx subgraphs/${name}/main.ts   runs it alone (production: one process per subgraph)`);
   return 0;
 }
 

@@ -30,12 +30,12 @@ type Mutation {
   create${Type}(title: String!): ${Type} @requiresScopes(scopes: [["${name}:write"]])
 }
 
-type ${Type} @key(fields: "id") @requiresScopes(scopes: [["${name}:read"]]) {
-  id: ID!
-  title: String!
+type ${Type} @key(fields: "id") {
+  id: ID! @requiresScopes(scopes: [["${name}:read"]])
+  title: String! @requiresScopes(scopes: [["${name}:read"]])
   "The user who created it (an id the users subgraph resolves)."
-  createdBy: ID!
-  createdAt: String!
+  createdBy: ID! @requiresScopes(scopes: [["${name}:read"]])
+  createdAt: String! @requiresScopes(scopes: [["${name}:read"]])
 }
 
 type ${Type}Connection @authenticated {
@@ -106,7 +106,7 @@ export async function seed(db: Database): Promise<void> {
   for (const [index, tenant] of DEMO_TENANTS.entries()) {
     await db.pool.query(
       'INSERT INTO ${name}.${name} (id, tenant_id, title, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
-      [demoId(tenant, 90 + index, 1), tenant.id, \`First ${singular} of \${tenant.name}\`, tenant.users.admin.id],
+      [demoId(tenant, 9, index + 1), tenant.id, \`First ${singular} of \${tenant.name}\`, tenant.users.admin.id],
     );
   }
 }
@@ -139,7 +139,7 @@ export const resolvers = {
     },
   },
   ${Type}: {
-    // Called by the gateway for references from other subgraphs; the type's requirement is checked before this runs.
+    // Called by the gateway for references from other subgraphs: shield does not cover it, so it checks the scope itself.
     __resolveReference: (reference: { id: string }, ctx: Ctx) => {
       const viewer = requireScope(ctx, '${name}:read');
       return isUuid(reference.id) ? ctx.db.withTenant(viewer.tenantId, (tx) => data.find${Type}(tx, reference.id)) : null;

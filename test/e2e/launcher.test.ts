@@ -28,7 +28,13 @@ it('npm start serves the whole stack on the embedded defaults: log in, then a cr
   child.stderr!.on('data', (chunk) => (output += chunk));
 
   const gatewayUrl = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no gateway URL in time:\n${output}`)), 45_000);
+    const fail = (why: string) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`${why}:\n${output}`));
+    };
+    child!.once('exit', (code) => fail(`npm start exited (${code})`));
+    const timer = setTimeout(() => fail('no gateway URL in time'), 45_000);
     const poll = setInterval(() => {
       const match = /GraphQL gateway\s+(http:\/\/\S+\/graphql)/.exec(output);
       if (match) {

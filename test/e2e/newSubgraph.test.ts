@@ -1,0 +1,154 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DEMO_TOTP_SECRET } from '../../subgraphs/auth/data/seed';
+import { nextTotpCode, postGraphQL } from '../helpers/stack';
+
+/**
+ * A new team's path, in a copy of the repository: scaffold a fifth subgraph, add a field with a scope and one without
+ * any requirement, let schema:check refuse it, fix it, and serve it with npm start behind the gateway.
+ */
+const root = resolve(__dirname, '../..');
+const run = promisify(execFile);
+let copy: string;
+let child: ChildProcess | undefined;
+let output = '';
+
+/** Runs an npm script of the copy the way a team would (npm run …), and answers its exit code and output. */
+const npmRun = (...args: string[]) =>
+  run('npm', ['run', '--silent', ...args], { cwd: copy, env: { ...process.env, NODE_OPTIONS: '' } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+const git = (...args: string[]) =>
+  execFileSync('git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', ...args], { cwd: copy, encoding: 'utf8' });
+
+beforeAll(async () => {
+  copy = await mkdtemp(join(tmpdir(), 'gatehouse-new-subgraph-'));
+  const files = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const file of files) {
+    await mkdir(dirname(join(copy, file)), { recursive: true });
+    await copyFile(join(root, file), join(copy, file));
+  }
+  await symlink(join(root, 'node_modules'), join(copy, 'node_modules'));
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'base');
+}, 60_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  await rm(copy, { recursive: true, force: true });
+});
+
+it('scaffolds, checks and serves a fifth subgraph, changing only supergraph.yaml, roles.yaml and the supergraph outside its folder', async () => {
+  const created = await npmRun('subgraph:new', '--', 'invoices');
+  expect(created).toMatchObject({ code: 0 });
+
+  // One field with a scope, one without any requirement.
+  const schemaFile = join(copy, 'subgraphs/invoices/schema.graphql');
+  const sdl = await readFile(schemaFile, 'utf8');
+  await writeFile(
+    schemaFile,
+    sdl.replace('  title: String! @requiresScopes(scopes: [["invoices:read"]])\n', '$&  amount: Int @requiresScopes(scopes: [["invoices:write"]])\n  note: String\n'),
+  );
+  const resolversFile = join(copy, 'subgraphs/invoices/resolvers.ts');
+  await writeFile(
+    resolversFile,
+    (await readFile(resolversFile, 'utf8')).replace(
+      '    createdBy:',
+      '    amount: (row: data.InvoiceRow) => row.title.length,\n    note: () => "a note",\n    createdBy:',
+    ),
+  );
+  expect(await npmRun('compose')).toMatchObject({ code: 0 });
+  expect(await npmRun('docs')).toMatchObject({ code: 0 });
+  const refused = await npmRun('schema:check');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('Fields without any authorization requirement');
+  expect(refused.stderr).toContain('invoices: Invoice.note');
+  expect(refused.stderr).not.toContain('Invoice.amount');
+
+  await writeFile(
+    schemaFile,
+    (await readFile(schemaFile, 'utf8')).replace('  note: String\n', '  note: String @requiresScopes(scopes: [["invoices:read"]])\n'),
+  );
+  expect(await npmRun('compose')).toMatchObject({ code: 0 });
+  expect(await npmRun('docs')).toMatchObject({ code: 0 });
+  expect(await npmRun('schema:check')).toMatchObject({ code: 0 });
+
+  const changed = git('status', '--porcelain', '--untracked-files=all')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.slice(3))
+    .filter((file) => !file.startsWith('subgraphs/invoices/'));
+  expect(changed.sort()).toEqual(['roles.yaml', 'supergraph.graphql', 'supergraph.yaml']);
+
+  // npm start serves it: the embedded defaults, every port chosen by the system.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: join(copy, '.data'), LOG_LEVEL: 'warn' };
+  for (const name of ['GATEWAY', 'AUTH', 'USERS', 'RECORDS', 'COMPLAINTS', 'INVOICES'])
+    env[`${name}_PORT`] = env[`${name}_METRICS_PORT`] = '0';
+  child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/start.ts'], { cwd: copy, env });
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const gatewayUrl = await new Promise<string>((resolveUrl, reject) => {
+    const fail = (why: string) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`${why}:\n${output}`));
+    };
+    child!.once('exit', (code) => fail(`npm start exited (${code})`));
+    const timer = setTimeout(() => fail('no gateway URL in time'), 60_000);
+    const poll = setInterval(() => {
+      const match = /GraphQL gateway\s+(http:\/\/\S+\/graphql)/.exec(output);
+      if (match) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    }, 100);
+  });
+  expect(output.match(/subgraph http:/g)).toHaveLength(5);
+
+  const login = async (email: string, tenant: string) => {
+    const result = await postGraphQL(
+      gatewayUrl,
+      `mutation { login(input: {email: "${email}", password: "gatehouse-demo", tenant: "${tenant}"}) { __typename ... on AuthSession { accessToken } ... on TwoFactorChallenge { challengeId } } }`,
+    );
+    const answer = result.body.data.login;
+    if (answer.__typename === 'AuthSession') return answer.accessToken as string;
+    const code = await nextTotpCode(`new-subgraph:${tenant}:${email}`, DEMO_TOTP_SECRET);
+    const verified = await postGraphQL(
+      gatewayUrl,
+      `mutation { verifyLoginCode(challengeId: "${answer.challengeId}", code: "${code}") { accessToken } }`,
+    );
+    return verified.body.data.verifyLoginCode.accessToken as string;
+  };
+  const query = '{ invoices(first: 5) { nodes { title amount note } } }';
+
+  const member = await postGraphQL(gatewayUrl, query, { token: await login('member@acme.example', 'acme') });
+  expect(member.body.data.invoices.nodes).toEqual([{ title: 'First invoice of Acme Corporation', amount: null, note: 'a note' }]);
+  expect(member.body.errors).toEqual([
+    expect.objectContaining({ path: ['invoices', 'nodes', 0, 'amount'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+  ]);
+  const write = await postGraphQL(gatewayUrl, 'mutation { createInvoice(title: "mine") { id } }', {
+    token: await login('member@acme.example', 'acme'),
+  });
+  expect(write.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+
+  const admin = await postGraphQL(gatewayUrl, query, { token: await login('admin@acme.example', 'acme') });
+  expect(admin.body.errors).toBeUndefined();
+  expect(admin.body.data.invoices.nodes).toEqual([{ title: 'First invoice of Acme Corporation', amount: 33, note: 'a note' }]);
+
+  // Tenant isolation: another tenant's admin sees only their own tenant's row.
+  const globex = await postGraphQL(gatewayUrl, query, { token: await login('admin@globex.example', 'globex') });
+  expect(globex.body.data.invoices.nodes).toEqual([{ title: 'First invoice of Globex Corporation', amount: 35, note: 'a note' }]);
+  const anonymous = await postGraphQL(gatewayUrl, query);
+  expect(anonymous.body.data).toEqual({ invoices: null });
+  expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+}, 240_000);
