@@ -8,7 +8,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json supergraph.yaml supergraph.graphql ./
+COPY package.json tsconfig.json supergraph.yaml supergraph.graphql roles.yaml ./
 COPY auth ./auth
 COPY service ./service
 COPY gateway ./gateway

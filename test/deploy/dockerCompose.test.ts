@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
-import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
-import { loadConfig as loadComplaintsConfig } from '../../subgraphs/complaints/config';
-import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
-import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+import { localSubgraphs } from '../../scripts/localSubgraphs';
 
 const root = resolve(__dirname, '../..');
+/** The subgraphs to deploy: those of supergraph.yaml that live in this repository. */
+const SUBGRAPHS = localSubgraphs();
+const NAMES = SUBGRAPHS.map((subgraph) => subgraph.name).sort();
 const secret = Buffer.alloc(32, 9).toString('base64url');
 
 /** docker compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, with the values an operator sets. */
@@ -19,36 +19,24 @@ function interpolate(text: string, env: Record<string, string>): string {
   });
 }
 
-const operatorEnv = {
+const operatorEnv: Record<string, string> = {
   POSTGRES_PASSWORD: 'pw',
   CONTEXT_SIGNING_SECRET: secret,
-  AUTH_CONTEXT_KEY: secret,
-  USERS_CONTEXT_KEY: secret,
-  RECORDS_CONTEXT_KEY: secret,
-  COMPLAINTS_CONTEXT_KEY: secret,
   AUTH_KEY_ENCRYPTION_KEY: secret,
-  AUTH_DB_PASSWORD: 'auth-pw',
-  USERS_DB_PASSWORD: 'users-pw',
-  RECORDS_DB_PASSWORD: 'records-pw',
-  COMPLAINTS_DB_PASSWORD: 'complaints-pw',
+  ...Object.fromEntries(
+    NAMES.flatMap((name) => [
+      [`${name.toUpperCase()}_CONTEXT_KEY`, secret],
+      [`${name.toUpperCase()}_DB_PASSWORD`, `${name}-pw`],
+    ]),
+  ),
 };
 const raw = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
 const compose = parse(interpolate(raw, operatorEnv), { merge: true });
 const services = compose.services as Record<string, any>;
 
 describe('docker-compose.yml', () => {
-  it('names every service: Postgres, Redis, the four subgraphs, two gateway instances and the load balancer in front', () => {
-    expect(Object.keys(services).sort()).toEqual([
-      'auth',
-      'complaints',
-      'gateway-1',
-      'gateway-2',
-      'lb',
-      'postgres',
-      'records',
-      'redis',
-      'users',
-    ]);
+  it('names every service: Postgres, Redis, each subgraph of supergraph.yaml, two gateway instances and the load balancer', () => {
+    expect(Object.keys(services).sort()).toEqual([...NAMES, 'gateway-1', 'gateway-2', 'lb', 'postgres', 'redis'].sort());
     const nginx = readFileSync(join(root, services.lb.volumes[0].split(':')[0]), 'utf8');
     expect(nginx).toMatch(/server gateway-1:4000;\s+server gateway-2:4000;/);
   });
@@ -58,16 +46,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives each service a configuration its own loadConfig accepts in production', () => {
-    const loaders = { auth: loadAuthConfig, users: loadUsersConfig, records: loadRecordsConfig, complaints: loadComplaintsConfig };
-    for (const [name, load] of Object.entries(loaders)) {
-      const config = load(services[name].environment);
+    for (const { name, loadConfig } of SUBGRAPHS) {
+      const config = loadConfig(services[name].environment);
       expect(config).toMatchObject({ isProduction: true, seedDemoData: false, PORT: Number(services[name].environment.PORT) });
       expect(config.DATABASE_URL).toMatch(/@postgres:5432\//);
     }
     for (const instance of ['gateway-1', 'gateway-2']) {
       const gateway = loadGatewayConfig(services[instance].environment);
       expect(gateway).toMatchObject({ isProduction: true, introspection: false, TRUST_PROXY: 1, REDIS_URL: 'redis://redis:6379' });
-      expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
+      expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(NAMES);
       for (const [name, url] of Object.entries(gateway.subgraphUrls)) {
         expect(url).toBe(`http://${name}:${services[name].environment.PORT}/graphql`);
       }
@@ -75,7 +62,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs each service from a file that exists, with a health check and its dependencies healthy first', () => {
-    for (const name of ['auth', 'users', 'records', 'complaints', 'gateway-1', 'gateway-2']) {
+    for (const name of [...NAMES, 'gateway-1', 'gateway-2']) {
       const service = services[name];
       expect(existsSync(join(root, service.command[1]))).toBe(true);
       expect(service.healthcheck.test.join(' ')).toContain('/health/ready');
@@ -83,7 +70,7 @@ describe('docker-compose.yml', () => {
         expect(dependency.condition).toBe('service_healthy');
     }
     expect(services.lb.healthcheck.test.join(' ')).toContain('/health/ready');
-    expect(Object.keys(services['gateway-1'].depends_on).sort()).toEqual(['auth', 'complaints', 'records', 'redis', 'users']);
+    expect(Object.keys(services['gateway-1'].depends_on).sort()).toEqual([...NAMES, 'redis'].sort());
     expect(Object.keys(services.lb.depends_on).sort()).toEqual(['gateway-1', 'gateway-2']);
     expect(services.auth.environment.REDIS_URL).toBe(services['gateway-1'].environment.REDIS_URL);
   });
@@ -91,7 +78,7 @@ describe('docker-compose.yml', () => {
   it('lets each subgraph log in to Postgres as its own role, which the init script makes owner of its schema only', () => {
     const mount = services.postgres.volumes.find((volume: string) => volume.endsWith(':/docker-entrypoint-initdb.d/10-gatehouse.sql:ro'));
     const init = readFileSync(join(root, mount.split(':')[0]), 'utf8');
-    for (const name of ['auth', 'users', 'records', 'complaints']) {
+    for (const name of NAMES) {
       const url = new URL(services[name].environment.DATABASE_URL);
       expect({ name, user: url.username, password: url.password }).toEqual({ name, user: `gatehouse_${name}`, password: `${name}-pw` });
       expect(services.postgres.environment[`${name.toUpperCase()}_DB_PASSWORD`]).toBe(`${name}-pw`);
@@ -123,5 +110,6 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     for (const folder of ['auth', 'service', 'gateway', 'subgraphs']) expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
     expect(dockerfile).toContain('supergraph.graphql');
+    expect(dockerfile).toContain('roles.yaml'); // the gateway's scopes and the auth service's grants
   });
 });

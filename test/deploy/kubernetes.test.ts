@@ -2,28 +2,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
-import { loadConfig as loadAuthConfig } from '../../subgraphs/auth/config';
-import { loadConfig as loadComplaintsConfig } from '../../subgraphs/complaints/config';
-import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config';
-import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
+import { localSubgraphs } from '../../scripts/localSubgraphs';
 
 const root = resolve(__dirname, '../..');
+/** The subgraphs to deploy: those of supergraph.yaml that live in this repository. */
+const SUBGRAPHS = localSubgraphs();
+const NAMES = SUBGRAPHS.map((subgraph) => subgraph.name).sort();
 const documents = parseAllDocuments(readFileSync(join(root, 'deploy/k8s/gatehouse.yaml'), 'utf8')).map((doc) => doc.toJS());
 const byKind = (kind: string) => documents.filter((doc) => doc.kind === kind);
 const deployment = (name: string) => [...byKind('Deployment'), ...byKind('StatefulSet')].find((doc) => doc.metadata.name === name);
 const secret = Buffer.alloc(32, 5).toString('base64url');
 const SECRETS: Record<string, string> = {
   CONTEXT_SIGNING_SECRET: secret,
-  AUTH_CONTEXT_KEY: secret,
-  USERS_CONTEXT_KEY: secret,
-  RECORDS_CONTEXT_KEY: secret,
-  COMPLAINTS_CONTEXT_KEY: secret,
   AUTH_KEY_ENCRYPTION_KEY: secret,
   POSTGRES_PASSWORD: 'pw',
   ...Object.fromEntries(
-    ['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS'].flatMap((name) => [
-      [`${name}_DATABASE_URL`, `postgres://gatehouse_${name.toLowerCase()}:${name.toLowerCase()}-pw@postgres:5432/gatehouse`],
-      [`${name}_DB_PASSWORD`, `${name.toLowerCase()}-pw`],
+    NAMES.flatMap((name) => [
+      [`${name.toUpperCase()}_CONTEXT_KEY`, secret],
+      [`${name.toUpperCase()}_DATABASE_URL`, `postgres://gatehouse_${name}:${name}-pw@postgres:5432/gatehouse`],
+      [`${name.toUpperCase()}_DB_PASSWORD`, `${name}-pw`],
     ]),
   ),
 };
@@ -39,16 +36,17 @@ const envOf = (name: string): Record<string, string> =>
 describe('the Kubernetes manifests', () => {
   it('parse and run every service of docker-compose.yml, the gateway with replicas behind a Service', () => {
     expect(documents.every((doc) => doc.apiVersion && doc.kind && doc.metadata?.name)).toBe(true);
-    for (const name of ['gateway', 'auth', 'users', 'records', 'complaints', 'redis', 'postgres']) expect(deployment(name)).toBeDefined();
+    for (const name of ['gateway', ...NAMES, 'redis', 'postgres'])
+      expect({ name, deployed: Boolean(deployment(name)) }).toEqual({ name, deployed: true });
     expect(deployment('gateway').spec.replicas).toBeGreaterThanOrEqual(2);
     const services = byKind('Service')
       .map((doc) => doc.metadata.name)
       .sort();
-    expect(services).toEqual(['auth', 'complaints', 'gateway', 'postgres', 'records', 'redis', 'users']);
+    expect(services).toEqual([...NAMES, 'gateway', 'postgres', 'redis'].sort());
   });
 
   it('probe readiness and liveness on every service', () => {
-    for (const name of ['gateway', 'auth', 'users', 'records', 'complaints']) {
+    for (const name of ['gateway', ...NAMES]) {
       const container = deployment(name).spec.template.spec.containers[0];
       expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
       expect(container.livenessProbe.httpGet.path).toBe('/health/live');
@@ -58,17 +56,11 @@ describe('the Kubernetes manifests', () => {
   });
 
   it('serve metrics on a port of their own, named for Prometheus, which no Service exposes', () => {
-    for (const name of ['gateway', 'auth', 'users', 'records', 'complaints']) {
+    for (const name of ['gateway', ...NAMES]) {
       const pod = deployment(name).spec.template;
       const metricsPort = pod.spec.containers[0].ports.find((port: { name: string }) => port.name === 'metrics').containerPort;
       expect(pod.metadata.annotations['prometheus.io/port']).toBe(String(metricsPort));
-      const load = {
-        gateway: loadGatewayConfig,
-        auth: loadAuthConfig,
-        users: loadUsersConfig,
-        records: loadRecordsConfig,
-        complaints: loadComplaintsConfig,
-      }[name]!;
+      const load = name === 'gateway' ? loadGatewayConfig : SUBGRAPHS.find((subgraph) => subgraph.name === name)!.loadConfig;
       expect(load(envOf(name) as never).METRICS_PORT).toBe(metricsPort);
       const service = byKind('Service').find((doc) => doc.metadata.name === name);
       expect(service.spec.ports.map((port: { targetPort: string }) => port.targetPort)).toEqual(['http']);
@@ -79,17 +71,16 @@ describe('the Kubernetes manifests', () => {
     const gateway = loadGatewayConfig(envOf('gateway'));
     // The LoadBalancer Service adds no X-Forwarded-For: a client-written one must not name the client.
     expect(gateway).toMatchObject({ isProduction: true, REDIS_URL: 'redis://redis:6379', TRUST_PROXY: false });
-    expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(['auth', 'complaints', 'records', 'users']);
-    const loaders = { auth: loadAuthConfig, users: loadUsersConfig, records: loadRecordsConfig, complaints: loadComplaintsConfig };
-    for (const [name, load] of Object.entries(loaders)) {
-      const config = load(envOf(name));
+    expect(Object.keys(gateway.subgraphUrls).sort()).toEqual(NAMES);
+    for (const { name, loadConfig } of SUBGRAPHS) {
+      const config = loadConfig(envOf(name));
       expect(config).toMatchObject({ isProduction: true, seedDemoData: false });
       expect(`http://${name}:${config.PORT}/graphql`).toBe(gateway.subgraphUrls[name]);
     }
   });
 
   it('let each subgraph log in to Postgres as its own role, set up by the init script mounted into Postgres', () => {
-    for (const name of ['auth', 'users', 'records', 'complaints']) {
+    for (const name of NAMES) {
       expect(new URL(envOf(name).DATABASE_URL).username).toBe(`gatehouse_${name}`);
       expect(envOf('postgres')[`${name.toUpperCase()}_DB_PASSWORD`]).toBe(`${name}-pw`);
     }
@@ -119,8 +110,7 @@ describe('the Kubernetes manifests', () => {
     const gatewayPolicy = byKind('NetworkPolicy').find((doc) => doc.metadata.name === 'gateway-metrics-from-monitoring-only');
     expect(gatewayPolicy.spec.podSelector.matchLabels).toEqual({ 'gatehouse/role': 'gateway' });
     expect(gatewayPolicy.spec.ingress).toEqual([{ ports: [{ port: 'http' }] }, { from: monitoring, ports: [{ port: 'metrics' }] }]);
-    for (const name of ['auth', 'users', 'records', 'complaints'])
-      expect(deployment(name).spec.template.metadata.labels['gatehouse/role']).toBe('subgraph');
+    for (const name of NAMES) expect(deployment(name).spec.template.metadata.labels['gatehouse/role']).toBe('subgraph');
     expect(deployment('gateway').spec.template.metadata.labels['gatehouse/role']).toBe('gateway');
     expect(data.spec.podSelector.matchLabels).toEqual({ 'gatehouse/role': 'data' });
     for (const name of ['redis', 'postgres']) expect(deployment(name).spec.template.metadata.labels['gatehouse/role']).toBe('data');
