@@ -171,7 +171,10 @@ interface Place {
   type: GraphQLOutputType;
 }
 
-/** Sets the place to null; a non-null place passes the null up to its parent, as GraphQL execution does. */
+/**
+ * Sets the place to null; a non-null place passes the null up to its parent, as GraphQL execution does. The chain
+ * starts at the response's `data`, which is nullable: the walk always ends.
+ */
 function nullOut(chain: Place[]): void {
   for (let i = chain.length - 1; i >= 0; i -= 1) {
     const place = chain[i];
@@ -180,9 +183,6 @@ function nullOut(chain: Place[]): void {
       return;
     }
   }
-  // Every place up to the root is non-null: the whole data becomes null (the caller's wrapper holds it).
-  const root = chain[0];
-  if (root) (root.holder as Record<string | number, unknown>)[root.key] = null;
 }
 
 /**
