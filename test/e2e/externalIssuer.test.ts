@@ -20,6 +20,7 @@ beforeAll(async () => {
           tenantClaim: TENANT_CLAIM,
           rolesClaim: ROLES_CLAIM,
           roleMap: { 'records-manager': 'MANAGER', staff: 'AGENT' },
+          scopeClaim: 'scope',
         },
       ]),
     },
@@ -46,6 +47,22 @@ const externalToken = (overrides: Record<string, unknown> = {}) =>
   });
 
 describe('tokens of an external OpenID Connect provider', () => {
+  it('add the scopes the provider grants directly (its scope claim), only those roles.yaml knows', async () => {
+    const plain = await externalToken({ [ROLES_CLAIM]: ['staff'] });
+    expect((await stack.gql('{ auditEvents(first: 1) { nodes { id } } }', { token: plain })).body.errors?.[0].extensions?.code).toBe(
+      'FORBIDDEN',
+    );
+    const token = await externalToken({ [ROLES_CLAIM]: ['staff'], scope: 'openid audit:read made:up' });
+    const viewer = await stack.gql('{ viewer { roles permissions } }', { token });
+    expect(viewer.body.data.viewer.roles).toEqual(['AGENT']);
+    expect(viewer.body.data.viewer.permissions).toContain('audit:read');
+    expect(viewer.body.data.viewer.permissions).not.toContain('openid');
+    expect(viewer.body.data.viewer.permissions).not.toContain('made:up');
+    const audit = await stack.gql('{ auditEvents(first: 1) { nodes { id } } }', { token });
+    expect(audit.body.errors).toBeUndefined();
+    expect(audit.body.data.auditEvents.nodes).toBeDefined();
+  });
+
   it('are accepted and mapped: tenant from a claim, roles from a namespaced claim, unknown roles dropped', async () => {
     const token = await externalToken();
     const result = await stack.gql('{ viewer { userId tenantId roles permissions issuer sessionExpiresAt user { displayName } } }', {
