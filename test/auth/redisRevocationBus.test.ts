@@ -66,7 +66,8 @@ describe('the Redis revocation bus', () => {
   }, 30_000);
 
   it('trims the stream by age, never by count', async () => {
-    const bus = createRedisRevocationBus({ url: redis.url, key: 'test:trim', retentionMs: 60_000 });
+    // A generous command timeout: this test is about trimming, and 600 writes may meet a busy machine (timeouts: slowRedis).
+    const bus = createRedisRevocationBus({ url: redis.url, key: 'test:trim', retentionMs: 60_000, commandTimeoutMs: 5000 });
     const client = new Redis(redis.url);
     try {
       // 300 entries from ten minutes ago (stream ids are millisecond times), then fresh ones through the bus.
