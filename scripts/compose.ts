@@ -32,7 +32,10 @@ async function check(): Promise<number> {
   const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(subgraphs, loadRoleTable(rolesFileOf(configPath)));
   if (missing.length) {
     failed = true;
-    report('Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):', missing);
+    report(
+      'Fields without any authorization requirement (refused to everyone; add @public, @authenticated, @requiresScopes or @policy):',
+      missing,
+    );
   }
   if (unknownScopes.length) {
     failed = true;

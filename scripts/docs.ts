@@ -8,7 +8,8 @@ import { buildPermissionMatrix, readSubgraphRequirements, renderSubgraphMatrixFi
 async function main() {
   const subgraphs = readSubgraphRequirements();
   const { rows, missing, columns } = buildPermissionMatrix(subgraphs);
-  if (missing.length) console.warn(`Fields without a requirement (refused to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
+  if (missing.length)
+    console.warn(`Fields without a requirement (refused to everyone):\n${missing.map((field) => `  - ${field}`).join('\n')}`);
   for (const subgraph of subgraphs) {
     await writeFile(subgraph.matrixFile!, renderSubgraphMatrixFile(subgraph.name, rows, columns));
     console.log(`Wrote ${subgraph.matrixFile}`);

@@ -38,7 +38,10 @@ async function main(name: string | undefined): Promise<number> {
 
   // supergraph.yaml and roles.yaml are edited as documents: their comments and layout stay.
   const supergraph = parseDocument(await readFile(SUPERGRAPH_CONFIG, 'utf8'));
-  supergraph.setIn(['subgraphs', name], supergraph.createNode({ routing_url: `http://localhost:${port}/graphql`, schema: { file: `./subgraphs/${name}/schema.graphql` } }));
+  supergraph.setIn(
+    ['subgraphs', name],
+    supergraph.createNode({ routing_url: `http://localhost:${port}/graphql`, schema: { file: `./subgraphs/${name}/schema.graphql` } }),
+  );
   await writeFile(SUPERGRAPH_CONFIG, supergraph.toString(YAML_STYLE));
 
   const rolesFile = rolesFileOf(SUPERGRAPH_CONFIG);

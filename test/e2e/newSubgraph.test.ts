@@ -56,7 +56,10 @@ it('scaffolds, checks and serves a fifth subgraph, changing only supergraph.yaml
   const sdl = await readFile(schemaFile, 'utf8');
   await writeFile(
     schemaFile,
-    sdl.replace('  title: String! @requiresScopes(scopes: [["invoices:read"]])\n', '$&  amount: Int @requiresScopes(scopes: [["invoices:write"]])\n  note: String\n'),
+    sdl.replace(
+      '  title: String! @requiresScopes(scopes: [["invoices:read"]])\n',
+      '$&  amount: Int @requiresScopes(scopes: [["invoices:write"]])\n  note: String\n',
+    ),
   );
   const resolversFile = join(copy, 'subgraphs/invoices/resolvers.ts');
   await writeFile(

@@ -239,7 +239,9 @@ describe('observability', () => {
     // Someone else's email: the object policy, decided in the users subgraph.
     await stack.gql(`{ user(id: "${acme.users.agent.id}") { email } }`, { token });
     const users = await (await fetch(stack.subgraphs.users.metricsUrl)).text();
-    expect(users).toMatch(/gatehouse_authorization_denials_total\{[^}]*rule="[^"]*owner\|scope:user:read:email",reason="not_owner"[^}]*\} [1-9]/);
+    expect(users).toMatch(
+      /gatehouse_authorization_denials_total\{[^}]*rule="[^"]*owner\|scope:user:read:email",reason="not_owner"[^}]*\} [1-9]/,
+    );
     await stack.gql('{ complaints { nodes { id } } }', { token });
     const text = await (await fetch(stack.subgraphs.complaints.metricsUrl)).text();
     expect(text).toMatch(/gatehouse_subgraph_operation_duration_seconds_count\{[^}]*subgraph="complaints"/);

@@ -55,7 +55,15 @@ describe('the permission matrix', () => {
     );
     const { rows, columns } = buildPermissionMatrix(withSdl('complaints', sdl), roleTable);
     // The type's @authenticated still holds: anonymous callers stay out, every role gains the notes.
-    expect(diffMatrix(committed, renderPermissionMatrix(rows.filter((row) => row.subgraph === 'complaints'), columns))).toEqual([
+    expect(
+      diffMatrix(
+        committed,
+        renderPermissionMatrix(
+          rows.filter((row) => row.subgraph === 'complaints'),
+          columns,
+        ),
+      ),
+    ).toEqual([
       'complaints:',
       '  - | `Complaint.internalNotes` | — | — | ✓ | ✓ | ✓ |',
       '  + | `Complaint.internalNotes` | — | ✓ | ✓ | ✓ | ✓ |',
