@@ -21,7 +21,7 @@ import { LRUCache } from 'lru-cache';
 import { decide, refusalError, type Caller, type Decision, type Requirement } from '../auth';
 
 /** A field the caller may not see, removed from the operation before planning. */
-interface Removal {
+export interface Removal {
   /** Response keys from the root to the field, with each one's declared type. */
   steps: { key: string; type: GraphQLOutputType }[];
   /** The object types the field was selected on, when narrower than the parent field's type (a fragment). */

@@ -67,7 +67,7 @@ export function enforceAuthorization(gateway: GatewayInterface, options: Enforce
             queryHash: authorized.queryHash,
           });
       const refusals = applyRemovals(result, authorized.removals);
-      stripHiddenTypename(result.data);
+      if (authorized.removals.some((removal) => removal.onTypes)) stripHiddenTypename(result.data);
       for (const refusal of refusals) options.onRefusal?.(String(refusal.extensions.code));
       return { ...result, errors: [...(result.errors ?? []), ...refusals] };
     };
