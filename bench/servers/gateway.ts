@@ -10,6 +10,7 @@ import { loadRoleTable } from '../../auth';
 const scopesOf = (roles: string[]) => loadRoleTable('roles.yaml').scopesOf(roles);
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { acknowledgeEnforcedFeatures } from '../../gateway/supergraphSource';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { CONTEXT_HEADER, createContextSigner, type ContextUser } from '../../auth';
@@ -43,7 +44,8 @@ async function main() {
       }
     }
     const gateway = new ApolloGateway({
-      supergraphSdl: readFileSync(config.SUPERGRAPH_PATH, 'utf8'),
+      // Stock Apollo Gateway enforces none of the authorization directives (it refuses them): here it routes only.
+      supergraphSdl: acknowledgeEnforcedFeatures(readFileSync(config.SUPERGRAPH_PATH, 'utf8')),
       buildService: ({ name, url: routingUrl }) =>
         Object.assign(new FixedIdentityDataSource({ url: config.subgraphUrls[name] ?? routingUrl }), { name }),
     });
