@@ -101,6 +101,15 @@ describe('the signed context', () => {
     expect(reasonOf(() => verifierFor('records').verify(forged, body))).toBe('context_signature_invalid');
   });
 
+  it("carries the caller's scopes, and refuses a signed-in context without them (signed with the right key)", () => {
+    expect(verifierFor('users').verify(signer.sign(user, 'users', body), body).user?.scopes).toEqual(scopesOf(['MEMBER']));
+    const [header, payload] = signer.sign(user, 'users', body).split('.');
+    const { scp: _scp, ...claims } = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const unscoped = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const resigned = `${unscoped}.${createHmac('sha256', deriveContextKey(master, 'users')).update(unscoped).digest('base64url')}`;
+    expect(reasonOf(() => verifierFor('users').verify(resigned, body))).toBe('context_claims_invalid');
+  });
+
   it('rejects an altered payload', () => {
     const [header, payload, signature] = signer.sign(user, 'users', body).split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
