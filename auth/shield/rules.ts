@@ -73,7 +73,7 @@ function ruleFor(requirement: Requirement, policies: Readonly<Record<string, Obj
       if (decision.outcome === 'deny') return refusalError(decision, maxAge, requirement.key);
       for (const group of decision.groups) {
         let met = true;
-        for (const name of group) if (!(await policies[name](parent, args, ctx, info))) met = false;
+        for (const name of group) if ((await policies[name](parent, args, ctx, info)) !== true) met = false;
         if (met) return true;
       }
       return forbidden(
@@ -98,7 +98,8 @@ export function createSchemaPermissions(typeDefs: DocumentNode, policies: Readon
   for (const [path, requirement] of requirements) {
     for (const group of requirement.policies ?? []) {
       for (const policy of group) {
-        if (!isCallerPolicy(policy) && typeof policies[policy] !== 'function') {
+        // Own properties only: a policy named `constructor` must not find Object's.
+        if (!isCallerPolicy(policy) && !(Object.hasOwn(policies, policy) && typeof policies[policy] === 'function')) {
           throw new TypeError(`${path}: the SDL names the object policy "${policy}", which the subgraph does not implement`);
         }
       }
