@@ -29,7 +29,10 @@ async function check(): Promise<number> {
   }
   let failed = false;
   const subgraphs = readSubgraphRequirements(configPath);
-  const { rows, missing, unknownScopes, columns } = buildPermissionMatrix(subgraphs, loadRoleTable(rolesFileOf(configPath)));
+  const { rows, missing, unknownScopes, roleMismatches, columns } = buildPermissionMatrix(
+    subgraphs,
+    loadRoleTable(rolesFileOf(configPath)),
+  );
   if (missing.length) {
     failed = true;
     report(
@@ -40,6 +43,10 @@ async function check(): Promise<number> {
   if (unknownScopes.length) {
     failed = true;
     report('Scopes no role grants (add them to a role in roles.yaml, or fix the name):', unknownScopes);
+  }
+  if (roleMismatches.length) {
+    failed = true;
+    report('An enum Role that does not list the roles of roles.yaml:', roleMismatches);
   }
   for (const subgraph of subgraphs) {
     const committedMatrix = await readFile(subgraph.matrixFile!, 'utf8').catch(() => '');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'graphql';
+import { Kind, parse, type DocumentNode } from 'graphql';
 import {
   decide,
   loadRoleTable,
@@ -19,15 +19,32 @@ export interface SubgraphRequirements {
   matrixFile?: string;
   /** `Type.field` → requirement, in the SDL's order. */
   requirements: Map<string, Requirement>;
+  /** The values of an `enum Role` the SDL declares (the roles it lets a client name), if it has one. */
+  roleEnum?: string[];
+}
+
+/** The values of the SDL's `enum Role`, or undefined when it declares none. */
+export function roleEnumOf(document: DocumentNode): string[] | undefined {
+  const values = document.definitions
+    .filter(
+      (definition) =>
+        (definition.kind === Kind.ENUM_TYPE_DEFINITION || definition.kind === Kind.ENUM_TYPE_EXTENSION) && definition.name.value === 'Role',
+    )
+    .flatMap((definition) => ('values' in definition ? (definition.values ?? []).map((value) => value.name.value) : []));
+  return values.length ? values : undefined;
 }
 
 /** Every subgraph of supergraph.yaml with the requirements its SDL declares. Throws when an SDL does not parse. */
 export function readSubgraphRequirements(configPath = SUPERGRAPH_CONFIG): SubgraphRequirements[] {
-  return readSupergraphConfig(configPath).map((entry) => ({
-    name: entry.name,
-    matrixFile: resolve(dirname(entry.schemaFile), 'permissions.md'),
-    requirements: readRequirements(parse(readFileSync(entry.schemaFile, 'utf8'))),
-  }));
+  return readSupergraphConfig(configPath).map((entry) => {
+    const document = parse(readFileSync(entry.schemaFile, 'utf8'));
+    return {
+      name: entry.name,
+      matrixFile: resolve(dirname(entry.schemaFile), 'permissions.md'),
+      requirements: readRequirements(document),
+      roleEnum: roleEnumOf(document),
+    };
+  });
 }
 
 export interface MatrixRow {
@@ -60,16 +77,21 @@ export function grantOf(requirement: Requirement, caller: Omit<Caller, 'steppedU
 export function buildPermissionMatrix(
   subgraphs: SubgraphRequirements[] = readSubgraphRequirements(),
   roles: RoleTable = loadRoleTable(rolesFileOf(SUPERGRAPH_CONFIG)),
-): { rows: MatrixRow[]; missing: string[]; unknownScopes: string[]; columns: string[] } {
+): { rows: MatrixRow[]; missing: string[]; unknownScopes: string[]; roleMismatches: string[]; columns: string[] } {
   const rows: MatrixRow[] = [];
   const missing: string[] = [];
   const unknownScopes: string[] = [];
+  const roleMismatches: string[] = [];
   const granted = new Set(roles.roles.flatMap((role) => roles.scopesOfRole(role)));
   const callers: Omit<Caller, 'steppedUp'>[] = [
     { authenticated: false, hasScope: () => false },
     ...roles.roles.map((role) => ({ authenticated: true, hasScope: (scope: string) => roles.scopesOfRole(role).includes(scope) })),
   ];
   for (const subgraph of subgraphs) {
+    // A client names roles through the enum (setUserRoles, inviteUser): it must offer exactly the roles of the file.
+    if (subgraph.roleEnum && [...subgraph.roleEnum].sort().join() !== [...roles.roles].sort().join()) {
+      roleMismatches.push(`${subgraph.name}: enum Role has ${subgraph.roleEnum.join(', ')}; roles.yaml has ${roles.roles.join(', ')}`);
+    }
     const fields = [...subgraph.requirements].sort(
       ([a], [b]) =>
         typeOrder(a.split('.')[0]) - typeOrder(b.split('.')[0]) ||
@@ -86,7 +108,7 @@ export function buildPermissionMatrix(
       rows.push({ subgraph: subgraph.name, field, cells: callers.map((caller) => grantOf(requirement, caller)) });
     }
   }
-  return { rows, missing, unknownScopes, columns: ['anonymous', ...roles.roles] };
+  return { rows, missing, unknownScopes, roleMismatches, columns: ['anonymous', ...roles.roles] };
 }
 
 /** The matrix as Markdown, one table per subgraph. */

@@ -8,6 +8,7 @@ import {
   readSubgraphRequirements,
   renderPermissionMatrix,
   renderSubgraphMatrixFile,
+  roleEnumOf,
   tableOf,
 } from '../../scripts/permissionMatrix';
 import { roleTable } from '../helpers/scopes';
@@ -15,7 +16,9 @@ import { roleTable } from '../helpers/scopes';
 const sdlOf = (name: string) => readFileSync(resolve(__dirname, `../../subgraphs/${name}/schema.graphql`), 'utf8');
 /** The subgraphs of supergraph.yaml, with one subgraph's SDL replaced. */
 const withSdl = (name: string, sdl: string) =>
-  readSubgraphRequirements().map((subgraph) => (subgraph.name === name ? { name, requirements: readRequirements(parse(sdl)) } : subgraph));
+  readSubgraphRequirements().map((subgraph) =>
+    subgraph.name === name ? { name, requirements: readRequirements(parse(sdl)), roleEnum: roleEnumOf(parse(sdl)) } : subgraph,
+  );
 
 describe('the permission matrix', () => {
   it('covers every subgraph of supergraph.yaml, and every field has a requirement', () => {
@@ -45,6 +48,14 @@ describe('the permission matrix', () => {
     );
     const { unknownScopes } = buildPermissionMatrix(withSdl('records', sdl), roleTable);
     expect(unknownScopes).toEqual(['records: Record.score names "record:score", which no role in roles.yaml grants']);
+  });
+
+  it('names an enum Role that differs from the roles of roles.yaml', () => {
+    expect(buildPermissionMatrix().roleMismatches).toEqual([]);
+    const sdl = sdlOf('auth').replace('  MEMBER\n}', '  MEMBER\n  AUDITOR\n}');
+    expect(buildPermissionMatrix(withSdl('auth', sdl), roleTable).roleMismatches).toEqual([
+      'auth: enum Role has ADMIN, MANAGER, AGENT, MEMBER, AUDITOR; roles.yaml has MEMBER, AGENT, MANAGER, ADMIN',
+    ]);
   });
 
   it('shows a change that widens access as a readable diff against the committed matrix', () => {
