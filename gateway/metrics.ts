@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The gateway's Prometheus metrics, on a registry of its own (served at /metrics on METRICS_PORT). */
 export function createGatewayMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_gateway_' });
+  // Node.js's standard names (process_*, nodejs_*), which the usual dashboards expect, told apart by `service`.
+  collectDefaultMetrics({ register: registry, labels: { service: 'gateway' } });
   return {
     registry,
     authOutcomes: new Counter({

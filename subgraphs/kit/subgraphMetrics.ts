@@ -3,8 +3,9 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 /** One subgraph's Prometheus metrics, on a registry of its own (served at /metrics on METRICS_PORT). */
 export function createSubgraphMetrics(subgraph: string) {
   const registry = new Registry();
+  // Node.js's standard names (process_*, nodejs_*), which the usual dashboards expect, told apart by `service`.
   registry.setDefaultLabels({ subgraph });
-  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_subgraph_' });
+  collectDefaultMetrics({ register: registry, labels: { service: subgraph } });
   return {
     registry,
     operations: new Histogram({

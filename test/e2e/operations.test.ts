@@ -246,6 +246,12 @@ describe('observability', () => {
     const text = await (await fetch(stack.subgraphs.complaints.metricsUrl)).text();
     expect(text).toMatch(/gatehouse_subgraph_operation_duration_seconds_count\{[^}]*subgraph="complaints"/);
     expect(text).toContain('gatehouse_context_refusals_total');
+    // Node.js's default metrics under their standard names, told apart by a service label.
+    expect(text).toMatch(/^process_cpu_seconds_total\{[^}]*service="complaints"[^}]*\} /m);
+    expect(text).not.toContain('gatehouse_subgraph_process_');
+    const gateway = await (await fetch(stack.gateway.metricsUrl!)).text();
+    expect(gateway).toMatch(/^nodejs_eventloop_lag_seconds\{service="gateway"\} /m);
+    expect(gateway).not.toContain('gatehouse_gateway_process_');
   });
 });
 
