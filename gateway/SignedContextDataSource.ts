@@ -22,6 +22,8 @@ export interface GatewayContext {
   stats?: { operation?: string };
   /** Refresh cookies the auth subgraph set, for the gateway's response (an array created with the context). */
   setCookies?: string[];
+  /** The request's logger: every line carries its requestId and traceId. */
+  log?: DataSourceLogger;
 }
 
 /** What the data source of the auth subgraph does besides the others: cookies and announced revocations. */
@@ -125,7 +127,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       response = await this.options.client.post(this.url, headers, body, this.options.timeoutMs);
     } catch (error) {
       observe('unavailable');
-      this.options.log.warn({ subgraph: this.options.name, err: error }, 'subgraph unreachable');
+      (options.context.log ?? this.options.log).warn({ subgraph: this.options.name, err: error }, 'subgraph unreachable');
       return failed(ErrorCode.SERVICE_UNAVAILABLE, 'subgraph_unavailable');
     }
     let parsed: unknown;
@@ -137,7 +139,7 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
     if (response.status === 401) {
       // The subgraph refused our signature: a key or clock problem on our side, not the client's.
       observe('refused');
-      this.options.log.error({ subgraph: this.options.name, status: 401 }, 'subgraph refused the gateway context');
+      (options.context.log ?? this.options.log).error({ subgraph: this.options.name, status: 401 }, 'subgraph refused the gateway context');
       return failed(ErrorCode.INTERNAL_SERVER_ERROR);
     }
     if (auth) this.takeFromAuth(auth, response.headers, options.context);
@@ -146,7 +148,10 @@ export class SignedContextDataSource implements GraphQLDataSource<GatewayContext
       return parsed;
     }
     observe('error');
-    this.options.log.warn({ subgraph: this.options.name, status: response.status }, 'subgraph answered without a GraphQL response');
+    (options.context.log ?? this.options.log).warn(
+      { subgraph: this.options.name, status: response.status },
+      'subgraph answered without a GraphQL response',
+    );
     return failed(ErrorCode.SERVICE_UNAVAILABLE, 'subgraph_error');
   }
 }

@@ -20,6 +20,7 @@ import {
   createContextSigner,
   createMemoryRevocationBus,
   createRedisRevocationBus,
+  flushTracing,
   initTracing,
   loadOrCreateDevSecret,
   toPublicError,
@@ -196,11 +197,8 @@ export async function createGateway(options: CreateGatewayOptions) {
     hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    formatError: (formatted, error) => {
-      const { error: publicError, masked } = toPublicError(formatted);
-      if (masked) log.error({ err: error }, 'request failed');
-      return publicError;
-    },
+    // What is masked is logged by the plugin below, with the request's logger (its requestId and traceId).
+    formatError: (formatted) => toPublicError(formatted).error,
     plugins: [
       ...armor.plugins,
       verifyReferences({
@@ -211,12 +209,19 @@ export async function createGateway(options: CreateGatewayOptions) {
         },
       }),
       {
-        // The operation's name, once the document is parsed (never the client's claim about it).
         async requestDidStart() {
           return {
+            // The operation's name, once the document is parsed (never the client's claim about it).
             async didResolveOperation(requestContext) {
               const stats = requestContext.contextValue.stats;
               if (stats) stats.operation = requestContext.operationName ?? undefined;
+            },
+            // An error the client only sees as INTERNAL_SERVER_ERROR: its cause goes to the log, tied to the request.
+            async didEncounterErrors(requestContext) {
+              for (const error of requestContext.errors) {
+                if (toPublicError(error).masked)
+                  (requestContext.contextValue.log ?? log).error({ err: error.originalError ?? error }, 'request failed');
+              }
             },
           };
         },
@@ -257,12 +262,14 @@ export async function createGateway(options: CreateGatewayOptions) {
     });
     const requestId = randomUUID();
     reply.header('x-request-id', requestId);
+    // Every line this request logs, here and in its subgraph calls, carries its request id and trace id.
+    const requestLog = log.child({ requestId, traceId });
     const auth = options.staticIdentity
       ? ({ ok: true, user: options.staticIdentity, principal: null } as const)
       : await authenticateRequest(request.raw.rawHeaders, verifier, revocations, roles);
     if (!auth.ok) {
       metrics.authOutcomes.inc({ outcome: auth.reason });
-      log.info({ requestId, traceId, reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');
+      requestLog.info({ reason: auth.reason, clientAddress: request.ip }, 'request refused before execution');
       if (auth.wwwAuthenticate) reply.header('www-authenticate', auth.wwwAuthenticate);
       const code = auth.status === 503 ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
       const message = auth.status === 503 ? 'Token verification is temporarily unavailable' : 'Invalid or missing access token';
@@ -327,6 +334,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       // Apollo Server shallow-copies the context: state the data sources fill must be shared objects made here.
       setCookies: [],
       stats,
+      log: requestLog,
       traceContext,
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
@@ -335,8 +343,8 @@ export async function createGateway(options: CreateGatewayOptions) {
     for (const [name, value] of response.headers) reply.header(name, value);
     if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
     reply.code(response.status ?? 200);
-    log.debug(
-      { requestId, status: response.status ?? 200, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null },
+    requestLog.debug(
+      { status: response.status ?? 200, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null },
       'request executed',
     );
     if (response.body.kind === 'complete') return reply.send(response.body.string);
@@ -431,6 +439,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       await ownBus?.close();
       verifier.stop();
       roles.close();
+      await flushTracing();
     },
   };
 }

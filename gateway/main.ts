@@ -1,3 +1,4 @@
+import { shutdownTracing } from '../auth';
 import { loadConfig } from './config';
 import { createGateway } from './createGateway';
 
@@ -11,7 +12,7 @@ async function main() {
       if (closing) return;
       closing = true;
       gateway.app.log.info(`${signal} received: draining and shutting down`);
-      void gateway.close();
+      void gateway.close().then(shutdownTracing);
     });
   }
 }

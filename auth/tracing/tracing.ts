@@ -95,6 +95,11 @@ export function initTracing(options: TracingOptions) {
 }
 export type Tracing = ReturnType<typeof initTracing>;
 
+/** Sends the spans batched so far (a closing server calls it: what it recorded must not wait for a timer). */
+export async function flushTracing(): Promise<void> {
+  await provider?.forceFlush();
+}
+
 /** Flushes and stops the exporter (on shutdown). */
 export async function shutdownTracing(): Promise<void> {
   await provider?.shutdown();

@@ -169,6 +169,8 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       } catch (error) {
         return refuse(request, reply, error, metrics);
       }
+      // Every line this request logs carries the gateway's request id and the trace id, as the gateway's own lines do.
+      request.log = reply.log = request.log.child({ requestId: request.gatehouseContext.requestId, traceId: request.traceId });
     });
 
     // Mutations sent with an Idempotency-Key: one transaction with their key, answered from it when retried.
@@ -237,8 +239,6 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       );
       request.log.debug(
         {
-          requestId: forwarded.requestId,
-          traceId: request.traceId,
           userId: forwarded.user?.id ?? null,
           tenantId: forwarded.user?.tenantId ?? null,
           errors: (execution.errors ?? []).map((error) => error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),

@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, loadOrCreateDevSecret, type RevocationBus } from '../../auth';
+import {
+  DEV_CONTEXT_SECRET_FILE,
+  deriveContextKey,
+  flushTracing,
+  loadOrCreateDevSecret,
+  shutdownTracing,
+  type RevocationBus,
+} from '../../auth';
 import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
 import { createDatabase, requestRoleOf, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
@@ -102,6 +109,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     async close() {
       await closeGracefully(app);
       await closePool?.();
+      await flushTracing();
     },
   };
 }
@@ -113,7 +121,7 @@ export function closeOnSignals(target: { close(): Promise<void> }, log: { info(m
     if (closing) return;
     closing = true;
     log.info(`${signal} received: draining and shutting down`);
-    void target.close();
+    void target.close().then(shutdownTracing);
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);

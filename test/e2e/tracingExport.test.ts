@@ -63,3 +63,18 @@ it('with an endpoint, also records and exports a trace the gateway starts itself
   while (Date.now() < deadline && !exports.join('').includes(traceId)) await new Promise((resolve) => setTimeout(resolve, 200));
   expect(exports.join('\n')).toContain(traceId);
 }, 30_000);
+
+it('sends the spans still batched when a gateway closes, without waiting for the batch timer', async () => {
+  const extra = await stack.addGateway();
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  await fetch(extra.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    body: JSON.stringify({ query: '{ viewer { userId } }' }),
+  });
+  const before = exports.length;
+  await extra.gateway.close();
+  // The batch processor would wait up to 5 s: the close itself must have sent them.
+  expect(exports.length).toBeGreaterThan(before);
+  expect(exports.slice(before).join('')).toContain(traceId);
+});
