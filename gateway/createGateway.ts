@@ -28,6 +28,7 @@ import {
   type RevocationBus,
 } from '../auth';
 import { serveMetrics, type MetricsServer } from '../service/serveMetrics';
+import { closeGracefully } from '../service/shutdown';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
@@ -196,6 +197,9 @@ export async function createGateway(options: CreateGatewayOptions) {
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
+    // Signals are the process's (service/shutdown.ts): Apollo Server's own handler would stop it and re-raise the
+    // signal, killing the process before the requests in flight have drained.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     // What is masked is logged by the plugin below, with the request's logger (its requestId and traceId).
     formatError: (formatted) => toPublicError(formatted).error,
@@ -422,15 +426,8 @@ export async function createGateway(options: CreateGatewayOptions) {
     /** Stops accepting, drains requests in flight, then releases everything. */
     async close(): Promise<void> {
       if (jwksRetry) clearTimeout(jwksRetry);
-      // Requests in flight finish; keep-alive connections are closed as they fall idle (Node only closes the
-      // connections idle at the start), and whatever is left after 10 s is cut.
-      const closing = app.close();
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => app.server.closeAllConnections(), 10_000);
-      await closing.finally(() => {
-        clearInterval(sweep);
-        clearTimeout(deadline);
-      });
+      // Requests in flight finish; keep-alive connections are closed as they fall idle; after 10 s the rest is cut.
+      await closeGracefully(app);
       await metricsServer?.close();
       await server.stop();
       await client.close();

@@ -1,4 +1,4 @@
-import { shutdownTracing } from '../auth';
+import { closeOnSignals } from '../service/shutdown';
 import { loadConfig } from './config';
 import { createGateway } from './createGateway';
 
@@ -6,15 +6,7 @@ async function main() {
   const gateway = await createGateway({ config: loadConfig(process.env) });
   const url = await gateway.start();
   gateway.app.log.info(`gateway ready at ${url}`);
-  let closing = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      if (closing) return;
-      closing = true;
-      gateway.app.log.info(`${signal} received: draining and shutting down`);
-      void gateway.close().then(shutdownTracing);
-    });
-  }
+  closeOnSignals(() => gateway.close(), gateway.app.log);
 }
 
 main().catch((error: Error) => {

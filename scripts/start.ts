@@ -10,6 +10,7 @@ import {
   DEMO_PASSWORD,
   DEMO_TENANTS,
   closeGracefully,
+  closeOnSignals,
   openEmbeddedPool,
   openPool,
   serveSubgraph,
@@ -88,16 +89,11 @@ ${tenants}
   ${DEMO_TOTP_SECRET} (any TOTP app, or: npx tsx scripts/totpCode.ts).
 `);
 
-  let closing = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, async () => {
-      if (closing) return;
-      closing = true;
-      await gateway.close();
-      for (const service of running.reverse()) await closeGracefully(service.app);
-      await closePool();
-    });
-  }
+  closeOnSignals(async () => {
+    await gateway.close();
+    for (const service of running.reverse()) await closeGracefully(service.app);
+    await closePool();
+  }, gateway.app.log);
 }
 
 main().catch((error: Error) => {

@@ -190,7 +190,7 @@ Promise.resolve()
   .then(
     (running) => {
       running.app.log.info(\`${name} subgraph ready at \${running.url}\`);
-      closeOnSignals(running, running.app.log);
+      closeOnSignals(() => running.close(), running.app.log);
     },
     (error: Error) => {
       console.error(error.name === 'ConfigError' ? error.message : error);

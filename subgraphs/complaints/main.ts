@@ -7,7 +7,7 @@ Promise.resolve()
   .then(
     (running) => {
       running.app.log.info(`complaints subgraph ready at ${running.url}`);
-      closeOnSignals(running, running.app.log);
+      closeOnSignals(() => running.close(), running.app.log);
     },
     (error: Error) => {
       console.error(error.name === 'ConfigError' ? error.message : error);

@@ -10,5 +10,5 @@ export * from './subgraphConfig';
 export * from './logging';
 export * from './resolverHelpers';
 export * from './serveSubgraph';
-export * from './closeGracefully';
+export { closeGracefully, closeOnSignals } from '../../service/shutdown';
 export * from './subgraphMetrics';

@@ -1,18 +1,11 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import {
-  DEV_CONTEXT_SECRET_FILE,
-  deriveContextKey,
-  flushTracing,
-  loadOrCreateDevSecret,
-  shutdownTracing,
-  type RevocationBus,
-} from '../../auth';
+import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, flushTracing, loadOrCreateDevSecret, type RevocationBus } from '../../auth';
 import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
 import { createDatabase, requestRoleOf, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
-import { closeGracefully } from './closeGracefully';
+import { closeGracefully } from '../../service/shutdown';
 import { migrate } from './migrate';
 import { startSubgraph } from './startSubgraph';
 import type { SubgraphConfig } from './subgraphConfig';
@@ -112,17 +105,4 @@ export async function serveSubgraph<C extends SubgraphConfig>(
       await flushTracing();
     },
   };
-}
-
-/** Closes `target` once on SIGINT / SIGTERM (requests in flight are drained first). */
-export function closeOnSignals(target: { close(): Promise<void> }, log: { info(msg: string): void }) {
-  let closing = false;
-  const handler = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info(`${signal} received: draining and shutting down`);
-    void target.close().then(shutdownTracing);
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
 }
