@@ -1,6 +1,6 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import { parse, type OperationDefinitionNode } from 'graphql';
-import { hasRecentSecondFactor, readRequirements, type ContextUser, type Requirement } from '../auth';
+import { hasRecentSecondFactor, hasScope, readRequirements, type ContextUser, type Requirement } from '../auth';
 import { applyRemovals, authorizeDocument, createAuthorizationCache, stripHiddenTypename } from './authorizeOperation';
 import type { GatewayContext } from './SignedContextDataSource';
 
@@ -12,12 +12,24 @@ export interface EnforceAuthorizationOptions {
   now?: () => number;
 }
 
-// The caller's part of the cache key, once per caller object (the same object on every hit of a cached token).
-const callerKeys = new WeakMap<ContextUser, string>();
-const scopeKeyOf = (user: ContextUser) => {
-  let key = callerKeys.get(user);
-  if (key === undefined) callerKeys.set(user, (key = user.scopes.join(' ')));
-  return key;
+// The caller's part of the cache key: a short id per distinct scope set, found once per caller object (the same object
+// on every hit of a cached token), so that a request builds no long key. Ids are never reused: when the table is
+// emptied (external providers may grant many scope sets), a set gets a new id and its operations are filtered anew.
+const scopeSetIds = new Map<string, string>();
+let nextScopeSetId = 0;
+const callerIds = new WeakMap<ContextUser, string>();
+const scopeSetIdOf = (user: ContextUser) => {
+  let id = callerIds.get(user);
+  if (id === undefined) {
+    const scopes = user.scopes.join(' ');
+    id = scopeSetIds.get(scopes);
+    if (id === undefined) {
+      if (scopeSetIds.size >= 10_000) scopeSetIds.clear();
+      scopeSetIds.set(scopes, (id = `s${(nextScopeSetId += 1)}`));
+    }
+    callerIds.set(user, id);
+  }
+  return id;
 };
 
 /**
@@ -41,7 +53,7 @@ export function enforceAuthorization(gateway: GatewayInterface, options: Enforce
     async (requestContext) => {
       const user = (requestContext.context as GatewayContext).user;
       const steppedUp = user ? hasRecentSecondFactor(user, options.stepUpMaxAgeSeconds, now()) : false;
-      const callerKey = user ? `${scopeKeyOf(user)}|${steppedUp ? 'otp' : ''}` : '-';
+      const callerKey = user ? `${scopeSetIdOf(user)}${steppedUp ? '+otp' : ''}` : '-';
       const cacheKey = `${requestContext.queryHash}\0${requestContext.request.operationName ?? ''}\0${callerKey}`;
       let authorized = cache.get(cacheKey);
       if (!authorized) {
@@ -52,7 +64,7 @@ export function enforceAuthorization(gateway: GatewayInterface, options: Enforce
           callerKey,
           schema: requestContext.schema,
           requirements,
-          caller: { authenticated: user !== null, hasScope: (scope) => Boolean(user?.scopes.includes(scope)), steppedUp },
+          caller: { authenticated: user !== null, hasScope: (scope) => hasScope(user, scope), steppedUp },
           stepUpMaxAgeSeconds: options.stepUpMaxAgeSeconds,
         });
         cache.set(cacheKey, authorized);

@@ -4,7 +4,7 @@ import { gatehouseClaims, isNumericDate, isUuid, type ClaimMapping, type Princip
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYP } from './issueAccessToken';
 import { JwksUnavailableError, type ResolvedKey } from './createJwksCache';
 
-/** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer to a refused access token (README: Token checks). */
+/** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer to a refused access token (docs/tokens.md). */
 export const TOKEN_REJECTION_REASONS = [
   'token_malformed',
   'token_header_refused',

@@ -1,9 +1,10 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO_TOTP_SECRET } from '../../subgraphs/auth/data/seed';
+import { GATEWAY_URL_LINE, launcherEnv, spawnService, type SpawnedService } from '../helpers/spawnService';
 import { nextTotpCode, postGraphQL } from '../helpers/stack';
 
 /**
@@ -13,8 +14,7 @@ import { nextTotpCode, postGraphQL } from '../helpers/stack';
 const root = resolve(__dirname, '../..');
 const run = promisify(execFile);
 let copy: string;
-let child: ChildProcess | undefined;
-let output = '';
+let service: SpawnedService | undefined;
 
 /** Runs an npm script of the copy the way a team would (npm run …), and answers its exit code and output. */
 const npmRun = (...args: string[]) =>
@@ -39,11 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await service?.stop();
   await rm(copy, { recursive: true, force: true });
 });
 
@@ -93,30 +89,12 @@ it('scaffolds, checks and serves a fifth subgraph, changing only supergraph.yaml
   expect(changed.sort()).toEqual(['roles.yaml', 'supergraph.graphql', 'supergraph.yaml']);
 
   // npm start serves it: the embedded defaults, every port chosen by the system.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: join(copy, '.data'), LOG_LEVEL: 'warn' };
-  for (const name of ['GATEWAY', 'AUTH', 'USERS', 'RECORDS', 'COMPLAINTS', 'INVOICES'])
-    env[`${name}_PORT`] = env[`${name}_METRICS_PORT`] = '0';
-  child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/start.ts'], { cwd: copy, env });
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const gatewayUrl = await new Promise<string>((resolveUrl, reject) => {
-    const fail = (why: string) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`${why}:\n${output}`));
-    };
-    child!.once('exit', (code) => fail(`npm start exited (${code})`));
-    const timer = setTimeout(() => fail('no gateway URL in time'), 60_000);
-    const poll = setInterval(() => {
-      const match = /GraphQL gateway\s+(http:\/\/\S+\/graphql)/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolveUrl(match[1]);
-      }
-    }, 100);
+  service = spawnService('scripts/start.ts', {
+    cwd: copy,
+    env: launcherEnv(join(copy, '.data'), ['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS', 'INVOICES']),
   });
-  expect(output.match(/subgraph http:/g)).toHaveLength(5);
+  const [, gatewayUrl] = await service.waitFor(GATEWAY_URL_LINE);
+  expect(service.output().match(/subgraph http:/g)).toHaveLength(5);
 
   const login = async (email: string, tenant: string) => {
     const result = await postGraphQL(

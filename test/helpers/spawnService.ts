@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+
+export interface SpawnedService {
+  child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** The first match of `pattern` in its output, once it appears; rejects if it exits first or after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** SIGTERM, then its exit code (or 'still running' after `timeoutMs`, when it is killed). */
+  stop(timeoutMs?: number): Promise<number | null | 'still running'>;
+}
+
+/** Runs a TypeScript entry point (`scripts/start.ts`, `gateway/main.ts`, …) with tsx in its own process. */
+export function spawnService(entry: string, options: { cwd?: string; env: NodeJS.ProcessEnv }): SpawnedService {
+  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), entry], {
+    cwd: options.cwd ?? root,
+    env: options.env,
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  return {
+    child,
+    output: () => output,
+    async waitFor(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(output);
+        if (match) return match;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${entry} exited (${child.exitCode}):\n${output}`);
+        if (Date.now() > deadline) throw new Error(`${entry}: no ${pattern} in time:\n${output}`);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+      }
+    },
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), timeoutMs))]);
+      if (code === 'still running') {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      return code;
+    },
+  };
+}
+
+/** The environment `npm start` needs to choose every port itself (`<NAME>_PORT`, `<NAME>_METRICS_PORT` = 0). */
+export function launcherEnv(dataDir: string, services: readonly string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  for (const name of ['GATEWAY', ...services.map((service) => service.toUpperCase())])
+    env[`${name}_PORT`] = env[`${name}_METRICS_PORT`] = '0';
+  return env;
+}
+
+export const GATEWAY_URL_LINE = /GraphQL gateway\s+(http:\/\/\S+\/graphql)/;
