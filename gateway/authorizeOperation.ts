@@ -50,8 +50,8 @@ const PLAIN_TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, v
 
 /**
  * Removes from `operation` every field whose requirement (read from the supergraph's directives) the caller does not
- * meet, as Apollo Router does before planning. A selection left empty keeps `__typename`; named fragments are inlined
- * (a field may be allowed at one spread and not another: never on different types, but kept simple and exact).
+ * meet, as Apollo Router does before planning. A selection left empty keeps `__typename`. When anything is removed,
+ * named fragments are inlined, so that each spread is filtered where it stands and the document needs no definitions.
  */
 export function authorizeDocument(options: {
   document: DocumentNode;
@@ -150,7 +150,8 @@ export function authorizeDocument(options: {
   const rootType = schema.getRootType(options.operation.operation)!;
   const state = { needsTypename: false, changed: false };
   const selections = filter(options.operation.selectionSet, rootType, rootType, [], state);
-  if (!state.changed)
+  // Nothing refused: the operation runs as it came, under its own hash (named fragments included).
+  if (!removals.length)
     return { document: options.document, operation: options.operation, queryHash: options.queryHash, removals, empty: false };
   const operation: OperationDefinitionNode = { ...options.operation, selectionSet: { kind: Kind.SELECTION_SET, selections } };
   return {
