@@ -41,6 +41,7 @@ import { createRoleSource } from './roleSource';
 import { createGatewayMetrics } from './metrics';
 import { SignedContextDataSource, type GatewayContext } from './SignedContextDataSource';
 import { createSupergraphSource } from './supergraphSource';
+import { registerExplorer, withExplorerLink } from './explorer';
 
 const LOG_REDACT = {
   paths: [
@@ -235,7 +236,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       ApolloServerPluginSchemaReportingDisabled(),
       config.isProduction
         ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+        : withExplorerLink(ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })),
     ],
   });
 
@@ -365,6 +366,8 @@ export async function createGateway(options: CreateGatewayOptions) {
   });
   app.route({ method: ['GET', 'POST'], url: '/graphql', handler: handleGraphQL });
   app.get('/health/live', async () => ({ status: 'ok' }));
+  // The offline explorer: development only, and only where its packages are installed (not in the image).
+  if (!config.isProduction && !registerExplorer(app)) log.info('explorer off: graphiql and react are not installed');
   app.get('/health/ready', async (_request, reply) => {
     const ready = started && jwks.isReady;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', keys: jwks.isReady });

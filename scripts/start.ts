@@ -79,6 +79,7 @@ async function main() {
   console.log(`
 Gatehouse is running.
   GraphQL gateway   ${url}   (Apollo Sandbox: open it in a browser)
+  Explorer          ${url.replace(/\/graphql$/, '/explorer')}   (GraphiQL, works offline)
 ${running.map((service) => `  subgraph ${service.url.padEnd(34)} (called by the gateway only)`).join('\n')}
   JWKS              ${jwksUrl}
   Metrics           ${[gateway.metricsUrl, ...running.map((service) => service.metricsUrl)].join('  ')}
