@@ -13,9 +13,13 @@ export interface SpawnedService {
   stop(timeoutMs?: number): Promise<number | null | 'still running'>;
 }
 
-/** Runs a TypeScript entry point (`scripts/start.ts`, `gateway/main.ts`, …) with tsx in its own process. */
-export function spawnService(entry: string, options: { cwd?: string; env: NodeJS.ProcessEnv }): SpawnedService {
-  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), entry], {
+/**
+ * Runs an entry point in its own process: TypeScript (`scripts/start.ts`, `gateway/main.ts`, …) with tsx, or compiled
+ * JavaScript (`dist/gateway/main.js`) with plain node when `compiled` is set.
+ */
+export function spawnService(entry: string, options: { cwd?: string; env: NodeJS.ProcessEnv; compiled?: boolean }): SpawnedService {
+  const args = options.compiled ? [entry] : [join(root, 'node_modules/tsx/dist/cli.mjs'), entry];
+  const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? root,
     env: options.env,
   });
