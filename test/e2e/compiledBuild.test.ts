@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { eventually } from '../helpers/eventually';
@@ -8,9 +9,12 @@ import { postGraphQL } from '../helpers/stack';
 
 /**
  * What ships is the compiled build: `npm run build` writes JavaScript to dist/, and the gateway and the subgraphs run
- * from it with plain node, laid out as in the image (dist/, the installed packages, supergraph.graphql, roles.yaml).
+ * from it with plain node, laid out as in the image: dist/, the production dependencies installed from the lock
+ * (npm ci --omit=dev), package.json, supergraph.graphql and roles.yaml. COMPILED_NODE names another node binary to
+ * run them with (the image's Node.js version, say).
  */
 const root = resolve(__dirname, '../..');
+const node = process.env.COMPILED_NODE ?? process.execPath;
 let work: string;
 const services: SpawnedService[] = [];
 
@@ -20,9 +24,13 @@ beforeAll(async () => {
     cwd: root,
     stdio: 'pipe',
   });
-  await symlink(join(root, 'node_modules'), join(work, 'node_modules'), 'dir');
-  for (const file of ['package.json', 'supergraph.graphql', 'roles.yaml']) await copyFile(join(root, file), join(work, file));
-}, 120_000);
+  for (const file of ['package.json', 'package-lock.json', 'supergraph.graphql', 'roles.yaml'])
+    await copyFile(join(root, file), join(work, file));
+  execFileSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: work,
+    stdio: 'pipe',
+  });
+}, 240_000);
 
 afterAll(async () => {
   for (const service of services.reverse()) await service.stop();
@@ -41,11 +49,13 @@ it('compiles every service to JavaScript, with the schemas and migrations beside
     expect(files).toContain(join(work, 'dist', entry));
   expect(files).toContain(join(work, 'dist/subgraphs/users/schema.graphql'));
   expect(files.some((file) => file.startsWith(join(work, 'dist/subgraphs/auth/migrations/')) && file.endsWith('.sql'))).toBe(true);
-  // Development code does not ship.
+  // Development code and development dependencies do not ship.
+  expect(existsSync(join(work, 'node_modules/typescript'))).toBe(false);
+  expect(existsSync(join(work, 'node_modules/tsx'))).toBe(false);
   expect(files.some((file) => file.includes('/test/') || file.includes('/scripts/') || file.endsWith('.test.js'))).toBe(false);
 });
 
-it('the compiled gateway and subgraphs, run with plain node, answer a sign-in and a query across two subgraphs', async () => {
+it('the compiled gateway and subgraphs, run with plain node on production dependencies, answer a sign-in and a query across two subgraphs', async () => {
   // One data directory: the development context secret the gateway and the subgraphs derive their keys from.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -56,7 +66,7 @@ it('the compiled gateway and subgraphs, run with plain node, answer a sign-in an
     LOG_LEVEL: 'info',
   };
   const start = async (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => {
-    const service = spawnService(entry, { cwd: work, env: { ...env, ...extra }, compiled: true });
+    const service = spawnService(entry, { cwd: work, env: { ...env, ...extra }, node });
     services.push(service);
     const [, url] = await service.waitFor(new RegExp(`${name} ready at (\\S+/graphql)`), 60_000);
     return url;

@@ -15,11 +15,10 @@ export interface SpawnedService {
 
 /**
  * Runs an entry point in its own process: TypeScript (`scripts/start.ts`, `gateway/main.ts`, …) with tsx, or compiled
- * JavaScript (`dist/gateway/main.js`) with plain node when `compiled` is set.
+ * JavaScript (`dist/gateway/main.js`) with plain node when `node` (the binary) is given.
  */
-export function spawnService(entry: string, options: { cwd?: string; env: NodeJS.ProcessEnv; compiled?: boolean }): SpawnedService {
-  const args = options.compiled ? [entry] : [join(root, 'node_modules/tsx/dist/cli.mjs'), entry];
-  const child = spawn(process.execPath, args, {
+export function spawnService(entry: string, options: { cwd?: string; env: NodeJS.ProcessEnv; node?: string }): SpawnedService {
+  const child = spawn(options.node ?? process.execPath, options.node ? [entry] : [join(root, 'node_modules/tsx/dist/cli.mjs'), entry], {
     cwd: options.cwd ?? root,
     env: options.env,
   });
