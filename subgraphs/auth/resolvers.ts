@@ -1,7 +1,18 @@
 import { badUserInput, forbidden, notFound, unauthenticated, type ContextUser, type RevocationEvent, type RoleTable } from '../../auth';
-import { DateTime, isUuid, parsePage, requireViewer, toPage, type Database, type SubgraphContext, type Tx } from '../kit';
+import {
+  DateTime,
+  inKeyOrder,
+  isUuid,
+  parsePage,
+  requestLoader,
+  requireViewer,
+  toPage,
+  type Database,
+  type SubgraphContext,
+  type Tx,
+} from '../kit';
 import { insertAudit, listAudit, type AuditOutcome, type AuditRow } from './data/audit';
-import { findEmail, findRoles, updateDisabled, updateRoles } from './data/identities';
+import { findEmail, findRoles, findRolesOf, updateDisabled, updateRoles } from './data/identities';
 import { findSession } from './data/sessions';
 import type { CredentialChange, CredentialService } from './credentials';
 import type { FactorService } from './factors';
@@ -293,8 +304,12 @@ export function createResolvers(deps: AuthResolverDeps) {
       async __resolveReference(reference: { id: string }, ctx: Ctx) {
         const viewer = requireViewer(ctx);
         if (!isUuid(reference.id)) return null;
-        const roles = await db.withTenant(viewer.tenantId, (tx) => findRoles(tx, viewer.tenantId, reference.id));
-        return roles ? { id: reference.id, roles } : null;
+        // Every user of an _entities call in one statement of the caller's tenant.
+        const rolesOf = requestLoader<string, { user_id: string; roles: string[] } | null>(ctx, 'roles', (ids) =>
+          db.withTenant(viewer.tenantId, async (tx) => inKeyOrder(await findRolesOf(tx, viewer.tenantId, ids), ids, (row) => row.user_id)),
+        );
+        const found = await rolesOf.load(reference.id);
+        return found ? { id: reference.id, roles: found.roles } : null;
       },
       async roles(user: { id: string; roles?: string[] }, _: unknown, ctx: Ctx) {
         if (user.roles) return user.roles;

@@ -1,5 +1,17 @@
 import { badUserInput, hasScope, notFound, type ContextUser } from '../../auth';
-import { DateTime, assertReferenceVisible, isUuid, parsePage, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
+import {
+  DateTime,
+  assertReferenceVisible,
+  groupedInKeyOrder,
+  inKeyOrder,
+  isUuid,
+  parsePage,
+  requestLoader,
+  requireScope,
+  requireViewer,
+  toPage,
+  type SubgraphContext,
+} from '../kit';
 import * as data from './data/complaints';
 import type { CommentRow, ComplaintRow, ComplaintStatus, Scope } from './data/complaints';
 
@@ -22,7 +34,11 @@ async function visibleComplaint(ctx: Ctx, id: unknown): Promise<ComplaintRow | n
   // The same checks as Query.complaint (permission, then scope), for direct queries and references alike.
   const viewer = requireScope(ctx, 'complaint:file');
   if (!isUuid(id)) return null;
-  return ctx.db.withTenant(viewer.tenantId, (tx) => data.findComplaint(tx, scopeOf(viewer), id));
+  // Every complaint the request looks up (each reference of an _entities call) in one statement of the caller's tenant.
+  const complaints = requestLoader<string, ComplaintRow | null>(ctx, 'complaints', (ids) =>
+    ctx.db.withTenant(viewer.tenantId, async (tx) => inKeyOrder(await data.findComplaints(tx, scopeOf(viewer), ids), ids, (row) => row.id)),
+  );
+  return complaints.load(id);
 }
 
 function text(value: string, field: string, max: number): string {
@@ -108,8 +124,14 @@ export const resolvers = {
       complaint.related_record_id ? { __typename: 'Record', id: complaint.related_record_id } : null,
     internalNotes: (complaint: ComplaintRow) => complaint.internal_notes,
     createdAt: (complaint: ComplaintRow) => complaint.created_at,
-    async comments(complaint: ComplaintRow, _: unknown, ctx: Ctx) {
-      return ctx.db.withTenant(complaint.tenant_id, (tx) => data.listComments(tx, complaint.tenant_id, complaint.id));
+    comments(complaint: ComplaintRow, _: unknown, ctx: Ctx) {
+      // The comments of every complaint of the page in one statement (complaints are read within one tenant).
+      const comments = requestLoader<string, CommentRow[]>(ctx, 'comments', (ids) =>
+        ctx.db.withTenant(complaint.tenant_id, async (tx) =>
+          groupedInKeyOrder(await data.listCommentsOf(tx, complaint.tenant_id, ids), ids, (row) => row.complaint_id),
+        ),
+      );
+      return comments.load(complaint.id);
     },
   },
   ComplaintComment: {
@@ -125,10 +147,17 @@ export const resolvers = {
       const viewer = requireViewer(ctx);
       const page = parsePage(args);
       if (!isUuid(user.id)) return toPage([], page);
-      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) =>
-        data.listComplaints(tx, scopeOf(viewer), page, { status: args.status, filedBy: user.id }),
+      // The page of every user of the request asking for the same page, in one statement: one loader per page.
+      const status = args.status ?? null;
+      const pages = requestLoader<string, ComplaintRow[]>(
+        ctx,
+        `complaints-of:${status}:${page.limit}:${page.after?.createdAt}:${page.after?.id}`,
+        (ids) =>
+          ctx.db.withTenant(viewer.tenantId, async (tx) =>
+            groupedInKeyOrder(await data.listComplaintsOfFilers(tx, scopeOf(viewer), page, status, ids), ids, (row) => row.filed_by),
+          ),
       );
-      return toPage(rows, page);
+      return toPage(await pages.load(user.id), page);
     },
   },
 };

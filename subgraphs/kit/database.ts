@@ -59,8 +59,11 @@ function unavailable() {
  * Wraps a pg.Pool (real Postgres, or PGlite through its node-postgres adapter) with tenant-scoped transactions that
  * run as `role` (requestRoleOf the service's schema).
  */
-export function createDatabase(pool: pg.Pool, role: string): Database {
+export function createDatabase(pool: pg.Pool, role: string, options: { onStatement?: () => void } = {}): Database {
   if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new TypeError(`createDatabase: bad role name "${role}"`);
+  // Every statement a request transaction sends, BEGIN and COMMIT included (the SQL-statements metric).
+  const onStatement = options.onStatement;
+  const count = onStatement ?? (() => undefined);
   async function transaction<T>(tenantId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -73,8 +76,18 @@ export function createDatabase(pool: pg.Pool, role: string): Database {
       // One round trip for BEGIN and both settings: the tenant id is a UUID (checked here), so it can be inlined.
       if (tenantId !== null && !isUuid(tenantId)) throw new TypeError('withTenant: the tenant id must be a UUID');
       await client.query(`BEGIN; SELECT set_config('role', '${role}', true), set_config('app.tenant_id', '${tenantId ?? ''}', true)`);
-      const result = await fn(client as Tx);
+      count();
+      const tx: Tx = onStatement
+        ? {
+            query(text: string, params?: unknown[]) {
+              onStatement();
+              return client.query(text, params) as never;
+            },
+          }
+        : (client as Tx);
+      const result = await fn(tx);
       await client.query('COMMIT');
+      count();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {

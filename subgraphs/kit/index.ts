@@ -12,3 +12,4 @@ export * from './resolverHelpers';
 export * from './serveSubgraph';
 export { closeGracefully, closeOnSignals } from '../../service/shutdown';
 export * from './subgraphMetrics';
+export * from './requestLoader';

@@ -8,6 +8,7 @@ import { openEmbeddedPool, openPool } from './embeddedDatabase';
 import { closeGracefully } from '../../service/shutdown';
 import { migrate } from './migrate';
 import { startSubgraph } from './startSubgraph';
+import { createSubgraphMetrics } from './subgraphMetrics';
 import type { SubgraphConfig } from './subgraphConfig';
 
 /** In-process services the launcher shares between the auth subgraph and the gateway (embedded defaults). */
@@ -73,7 +74,9 @@ export async function serveSubgraph<C extends SubgraphConfig>(
       closePool = embedded.close;
     }
   }
-  const db = createDatabase(pool, requestRoleOf(module.name));
+  const metrics = createSubgraphMetrics(module.name);
+  const sqlStatements = metrics.sqlStatements.labels({ service: module.name });
+  const db = createDatabase(pool, requestRoleOf(module.name), { onStatement: () => sqlStatements.inc() });
   await migrate(pool, { schema: module.name, dir: module.migrationsDir });
   const service = await module.createSubgraph(config, db, options.shared);
   if (config.seedDemoData) await module.seed(db, config);
@@ -89,6 +92,7 @@ export async function serveSubgraph<C extends SubgraphConfig>(
     idempotencyKeyTtlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     beforeListen: options.beforeListen,
+    metrics,
   });
   // The code and message only: pg-pool hangs the whole connection on the error (`error.client`: its parameters and
   // socket; pg keeps the password non-enumerable), which the error serializer would write out at length.

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { serveMetrics } from '../../service/serveMetrics';
 import { createSubgraphServer, type LoggerOptions, type SubgraphService } from './createSubgraphServer';
 import type { Database } from './database';
-import { createSubgraphMetrics } from './subgraphMetrics';
+import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
 
 export interface StartSubgraphOptions {
   service: SubgraphService;
@@ -16,6 +16,8 @@ export interface StartSubgraphOptions {
   stepUpMaxAgeSeconds?: number;
   idempotencyKeyTtlSeconds?: number;
   otlpEndpoint?: string;
+  /** The subgraph's metrics, when the caller made them already (to count the database's statements). */
+  metrics?: SubgraphMetrics;
   /** Called with the built server before it listens (tests add hooks here). */
   beforeListen?: (app: FastifyInstance) => void;
 }
@@ -25,7 +27,7 @@ export interface StartSubgraphOptions {
  * listening server, its URL and the metrics URL; closing the server closes both.
  */
 export async function startSubgraph(options: StartSubgraphOptions): Promise<{ app: FastifyInstance; url: string; metricsUrl: string }> {
-  const metrics = createSubgraphMetrics(options.service.name);
+  const metrics = options.metrics ?? createSubgraphMetrics(options.service.name);
   const app = await createSubgraphServer({
     metrics,
     service: options.service,

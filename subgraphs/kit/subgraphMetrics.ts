@@ -27,6 +27,12 @@ export function createSubgraphMetrics(subgraph: string) {
       labelNames: ['rule', 'reason'] as const,
       registers: [registry],
     }),
+    sqlStatements: new Counter({
+      name: 'gatehouse_sql_statements_total',
+      help: 'SQL statements sent to Postgres in request transactions, BEGIN and COMMIT included',
+      labelNames: ['service'] as const,
+      registers: [registry],
+    }),
     contextRefusals: new Counter({
       name: 'gatehouse_context_refusals_total',
       help: 'Requests refused for a missing or invalid gateway context, by reason',

@@ -1,5 +1,16 @@
 import { badUserInput, forbidden, hasScope, notFound, type ContextUser } from '../../auth';
-import { DateTime, isUuid, parsePage, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
+import {
+  DateTime,
+  groupedInKeyOrder,
+  inKeyOrder,
+  isUuid,
+  parsePage,
+  requestLoader,
+  requireScope,
+  requireViewer,
+  toPage,
+  type SubgraphContext,
+} from '../kit';
 import * as data from './data/records';
 import type { Classification, RecordRow, Visibility } from './data/records';
 
@@ -21,7 +32,13 @@ async function visibleRecord(ctx: Ctx, id: unknown): Promise<RecordRow | null> {
   // The same checks as Query.record (permission, then visibility), for direct queries and references alike.
   const viewer = requireScope(ctx, 'record:read');
   if (!isUuid(id)) return null;
-  return ctx.db.withTenant(viewer.tenantId, (tx) => data.findRecord(tx, visibilityOf(viewer), id));
+  // Every record the request looks up (each reference of an _entities call) in one statement of the caller's tenant.
+  const records = requestLoader<string, RecordRow | null>(ctx, 'records', (ids) =>
+    ctx.db.withTenant(viewer.tenantId, async (tx) =>
+      inKeyOrder(await data.findRecords(tx, visibilityOf(viewer), ids), ids, (row) => row.id),
+    ),
+  );
+  return records.load(id);
 }
 
 function checkText(value: string | null | undefined, field: string, max: number, required: boolean): string | undefined {
@@ -116,8 +133,13 @@ export const resolvers = {
       const viewer = requireViewer(ctx);
       const page = parsePage(args);
       if (!isUuid(user.id)) return toPage([], page);
-      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) => data.listRecords(tx, visibilityOf(viewer), page, user.id));
-      return toPage(rows, page);
+      // The page of every user of the request asking for the same page, in one statement: one loader per page.
+      const pages = requestLoader<string, RecordRow[]>(ctx, `records-of:${page.limit}:${page.after?.createdAt}:${page.after?.id}`, (ids) =>
+        ctx.db.withTenant(viewer.tenantId, async (tx) =>
+          groupedInKeyOrder(await data.listRecordsOfOwners(tx, visibilityOf(viewer), page, ids), ids, (row) => row.owner_id),
+        ),
+      );
+      return toPage(await pages.load(user.id), page);
     },
   },
 };

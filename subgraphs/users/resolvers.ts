@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badUserInput, notFound } from '../../auth';
-import { DateTime, isUuid, parsePage, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
-import { findProfile, findTenant, insertProfile, listProfiles, type ProfileRow } from './data/profiles';
+import { DateTime, inKeyOrder, isUuid, parsePage, requestLoader, requireScope, requireViewer, toPage, type SubgraphContext } from '../kit';
+import { findProfiles, findTenants, insertProfile, listProfiles, type ProfileRow, type TenantRow } from './data/profiles';
 
 type Ctx = SubgraphContext;
 
@@ -9,7 +9,11 @@ async function profileOf(ctx: Ctx, id: unknown): Promise<ProfileRow | null> {
   // The same check as Query.user, so a reference from another subgraph is no back door.
   const viewer = requireScope(ctx, 'profile:read');
   if (!isUuid(id)) return null;
-  return ctx.db.withTenant(viewer.tenantId, (tx) => findProfile(tx, viewer.tenantId, id));
+  // Every profile the request looks up (each reference of an _entities call) in one statement of the caller's tenant.
+  const profiles = requestLoader<string, ProfileRow | null>(ctx, 'profiles', (ids) =>
+    ctx.db.withTenant(viewer.tenantId, async (tx) => inKeyOrder(await findProfiles(tx, viewer.tenantId, ids), ids, (row) => row.id)),
+  );
+  return profiles.load(id);
 }
 
 export const resolvers = {
@@ -48,8 +52,12 @@ export const resolvers = {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => profileOf(ctx, reference.id),
     displayName: (profile: ProfileRow) => profile.display_name,
     createdAt: (profile: ProfileRow) => profile.created_at,
-    async tenant(profile: ProfileRow, _: unknown, ctx: Ctx) {
-      return ctx.db.withTenant(profile.tenant_id, (tx) => findTenant(tx, profile.tenant_id));
+    tenant(profile: ProfileRow, _: unknown, ctx: Ctx) {
+      // Profiles are only ever read within the caller's tenant: one lookup serves every profile of the page.
+      const tenants = requestLoader<string, TenantRow | null>(ctx, 'tenants', (ids) =>
+        ctx.db.withTenant(profile.tenant_id, async (tx) => inKeyOrder(await findTenants(tx, ids), ids, (row) => row.id)),
+      );
+      return tenants.load(profile.tenant_id);
     },
   },
 };

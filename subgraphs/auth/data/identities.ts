@@ -29,6 +29,19 @@ export async function findRoles(tx: Tx, tenantId: string, userId: string): Promi
   return rows[0]?.roles ?? null;
 }
 
+/** The roles of each enabled user of `userIds` in the tenant, in any order (one statement for a batch). */
+export async function findRolesOf(
+  tx: Tx,
+  tenantId: string,
+  userIds: readonly string[],
+): Promise<Array<{ user_id: string; roles: string[] }>> {
+  const { rows } = await tx.query<{ user_id: string; roles: string[] }>(
+    'SELECT user_id, roles FROM auth.credentials WHERE tenant_id = $1 AND user_id = ANY($2::uuid[]) AND disabled_at IS NULL',
+    [tenantId, userIds],
+  );
+  return rows;
+}
+
 export async function findEmail(tx: Tx, tenantId: string, userId: string): Promise<string | null> {
   const { rows } = await tx.query<{ email: string }>('SELECT email FROM auth.credentials WHERE tenant_id = $1 AND user_id = $2', [
     tenantId,

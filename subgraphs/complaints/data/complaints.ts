@@ -40,19 +40,53 @@ export async function findComplaint(tx: Tx, scope: Scope, id: string, forUpdate 
   return rows[0] ?? null;
 }
 
+/** The complaints of `ids` within `scope`, in any order (one statement for a whole batch of references). */
+export async function findComplaints(tx: Tx, scope: Scope, ids: readonly string[]): Promise<ComplaintRow[]> {
+  const { rows } = await tx.query<ComplaintRow>(
+    `SELECT ${COLUMNS} FROM complaints.complaints WHERE tenant_id = $1 AND ($2::uuid IS NULL OR filed_by = $2) AND id = ANY($3::uuid[])`,
+    [scope.tenantId, scope.onlyFiledBy, ids],
+  );
+  return rows;
+}
+
+/**
+ * One page of the complaints each of `filerIds` filed (`page.limit + 1` rows each, for toPage), within `scope`, for
+ * a whole batch of users in one statement: ordered by filer, then (created_at, id).
+ */
+export async function listComplaintsOfFilers(
+  tx: Tx,
+  scope: Scope,
+  page: PageRequest,
+  status: ComplaintStatus | null,
+  filerIds: readonly string[],
+): Promise<ComplaintRow[]> {
+  const keyset = keysetCondition(page, 6);
+  const { rows } = await tx.query<ComplaintRow>(
+    `SELECT ${COLUMNS} FROM (
+       SELECT ${COLUMNS}, row_number() OVER (PARTITION BY filed_by ORDER BY created_at, id) AS position
+         FROM complaints.complaints
+        WHERE tenant_id = $1 AND ($2::uuid IS NULL OR filed_by = $2) AND ($3::text IS NULL OR status = $3)
+          AND filed_by = ANY($5::uuid[]) AND ${keyset.sql}
+     ) ranked
+     WHERE position <= $4
+     ORDER BY filed_by, created_at, id`,
+    [scope.tenantId, scope.onlyFiledBy, status, page.limit + 1, filerIds, ...keyset.params],
+  );
+  return rows;
+}
+
 export async function listComplaints(
   tx: Tx,
   scope: Scope,
   page: PageRequest,
-  filter: { status?: ComplaintStatus | null; filedBy?: string },
+  filter: { status?: ComplaintStatus | null },
 ): Promise<ComplaintRow[]> {
-  const keyset = keysetCondition(page, 6);
+  const keyset = keysetCondition(page, 5);
   const { rows } = await tx.query<ComplaintRow>(
     `SELECT ${COLUMNS} FROM complaints.complaints
-      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR filed_by = $2) AND ($3::text IS NULL OR status = $3)
-        AND ($5::uuid IS NULL OR filed_by = $5) AND ${keyset.sql}
+      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR filed_by = $2) AND ($3::text IS NULL OR status = $3) AND ${keyset.sql}
       ORDER BY created_at, id LIMIT $4`,
-    [scope.tenantId, scope.onlyFiledBy, filter.status ?? null, page.limit + 1, filter.filedBy ?? null, ...keyset.params],
+    [scope.tenantId, scope.onlyFiledBy, filter.status ?? null, page.limit + 1, ...keyset.params],
   );
   return rows;
 }
@@ -85,10 +119,17 @@ export async function setStatus(tx: Tx, tenantId: string, id: string, status: Co
   return rows[0];
 }
 
-export async function listComments(tx: Tx, tenantId: string, complaintId: string): Promise<CommentRow[]> {
+/** The comments (at most 500 each, oldest first) of a whole batch of complaints in one statement, by complaint. */
+export async function listCommentsOf(tx: Tx, tenantId: string, complaintIds: readonly string[]): Promise<CommentRow[]> {
   const { rows } = await tx.query<CommentRow>(
-    'SELECT id, tenant_id, complaint_id, author_id, body, created_at FROM complaints.comments WHERE tenant_id = $1 AND complaint_id = $2 ORDER BY created_at, id LIMIT 500',
-    [tenantId, complaintId],
+    `SELECT id, tenant_id, complaint_id, author_id, body, created_at FROM (
+       SELECT id, tenant_id, complaint_id, author_id, body, created_at,
+              row_number() OVER (PARTITION BY complaint_id ORDER BY created_at, id) AS position
+         FROM complaints.comments WHERE tenant_id = $1 AND complaint_id = ANY($2::uuid[])
+     ) ranked
+     WHERE position <= 500
+     ORDER BY complaint_id, created_at, id`,
+    [tenantId, complaintIds],
   );
   return rows;
 }

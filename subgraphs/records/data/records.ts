@@ -25,14 +25,13 @@ const COLUMNS = 'id, tenant_id, owner_id, title, body, classification, created_a
 // A record is visible to its owner, and to others when their role may read its classification.
 const VISIBLE = '(owner_id = $2 OR classification = ANY($3::text[]))';
 
-export async function findRecord(tx: Tx, v: Visibility, id: string): Promise<RecordRow | null> {
-  const { rows } = await tx.query<RecordRow>(`SELECT ${COLUMNS} FROM records.records WHERE tenant_id = $1 AND ${VISIBLE} AND id = $4`, [
-    v.tenantId,
-    v.viewerId,
-    v.classifications,
-    id,
-  ]);
-  return rows[0] ?? null;
+/** The records of `ids` the caller may see, in any order (one statement for a whole batch of references). */
+export async function findRecords(tx: Tx, v: Visibility, ids: readonly string[]): Promise<RecordRow[]> {
+  const { rows } = await tx.query<RecordRow>(
+    `SELECT ${COLUMNS} FROM records.records WHERE tenant_id = $1 AND ${VISIBLE} AND id = ANY($4::uuid[])`,
+    [v.tenantId, v.viewerId, v.classifications, ids],
+  );
+  return rows;
 }
 
 /** For mutations: the record whatever its classification, locked for update. */
@@ -44,13 +43,32 @@ export async function findRecordForUpdate(tx: Tx, tenantId: string, id: string):
   return rows[0] ?? null;
 }
 
-export async function listRecords(tx: Tx, v: Visibility, page: PageRequest, ownerId?: string): Promise<RecordRow[]> {
-  const keyset = keysetCondition(page, 6);
+export async function listRecords(tx: Tx, v: Visibility, page: PageRequest): Promise<RecordRow[]> {
+  const keyset = keysetCondition(page, 5);
   const { rows } = await tx.query<RecordRow>(
     `SELECT ${COLUMNS} FROM records.records
-      WHERE tenant_id = $1 AND ${VISIBLE} AND archived_at IS NULL AND ($5::uuid IS NULL OR owner_id = $5) AND ${keyset.sql}
+      WHERE tenant_id = $1 AND ${VISIBLE} AND archived_at IS NULL AND ${keyset.sql}
       ORDER BY created_at, id LIMIT $4`,
-    [v.tenantId, v.viewerId, v.classifications, page.limit + 1, ownerId ?? null, ...keyset.params],
+    [v.tenantId, v.viewerId, v.classifications, page.limit + 1, ...keyset.params],
+  );
+  return rows;
+}
+
+/**
+ * One page of each owner's records (`page.limit + 1` rows each, so that toPage can tell whether more follow), for a
+ * whole batch of owners in one statement: the rows of every owner, ordered by owner, then (created_at, id).
+ */
+export async function listRecordsOfOwners(tx: Tx, v: Visibility, page: PageRequest, ownerIds: readonly string[]): Promise<RecordRow[]> {
+  const keyset = keysetCondition(page, 6);
+  const { rows } = await tx.query<RecordRow>(
+    `SELECT ${COLUMNS} FROM (
+       SELECT ${COLUMNS}, row_number() OVER (PARTITION BY owner_id ORDER BY created_at, id) AS position
+         FROM records.records
+        WHERE tenant_id = $1 AND ${VISIBLE} AND archived_at IS NULL AND owner_id = ANY($5::uuid[]) AND ${keyset.sql}
+     ) ranked
+     WHERE position <= $4
+     ORDER BY owner_id, created_at, id`,
+    [v.tenantId, v.viewerId, v.classifications, page.limit + 1, ownerIds, ...keyset.params],
   );
   return rows;
 }

@@ -15,12 +15,13 @@ export interface TenantRow {
 }
 
 // Every statement names its tenant; row-level security enforces the same rule underneath.
-export async function findProfile(tx: Tx, tenantId: string, id: string): Promise<ProfileRow | null> {
+/** The profiles of `ids` in the tenant, in any order (one statement for a whole batch of references). */
+export async function findProfiles(tx: Tx, tenantId: string, ids: readonly string[]): Promise<ProfileRow[]> {
   const { rows } = await tx.query<ProfileRow>(
-    'SELECT id, tenant_id, email, display_name, created_at FROM users.profiles WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL',
-    [tenantId, id],
+    'SELECT id, tenant_id, email, display_name, created_at FROM users.profiles WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND disabled_at IS NULL',
+    [tenantId, ids],
   );
-  return rows[0] ?? null;
+  return rows;
 }
 
 export async function listProfiles(tx: Tx, tenantId: string, page: PageRequest): Promise<ProfileRow[]> {
@@ -34,9 +35,9 @@ export async function listProfiles(tx: Tx, tenantId: string, page: PageRequest):
   return rows;
 }
 
-export async function findTenant(tx: Tx, tenantId: string): Promise<TenantRow | null> {
-  const { rows } = await tx.query<TenantRow>('SELECT id, slug, name FROM users.tenants WHERE id = $1', [tenantId]);
-  return rows[0] ?? null;
+export async function findTenants(tx: Tx, ids: readonly string[]): Promise<TenantRow[]> {
+  const { rows } = await tx.query<TenantRow>('SELECT id, slug, name FROM users.tenants WHERE id = ANY($1::uuid[])', [ids]);
+  return rows;
 }
 
 /** Creates a profile; null when the email is already taken in the tenant. */
