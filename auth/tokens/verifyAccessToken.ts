@@ -1,8 +1,9 @@
-import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { UnsecuredJWT, decodeProtectedHeader, errors as joseErrors, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { gatehouseClaims, isNumericDate, isUuid, type ClaimMapping, type Principal } from './claims';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYP } from './issueAccessToken';
 import { JwksUnavailableError, type ResolvedKey } from './createJwksCache';
+import { createSignatureCheck, type SignatureCheck } from './signatureCheck';
 
 /** Stable reasons in `extensions.reason` of an UNAUTHENTICATED answer to a refused access token (docs/tokens.md). */
 export const TOKEN_REJECTION_REASONS = [
@@ -79,6 +80,8 @@ export interface AccessTokenVerifierOptions {
 // Header parameters that would make a verifier fetch or trust key material named by the token itself.
 const REFUSED_HEADER_PARAMETERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'];
 const UUIDISH = /^[A-Za-z0-9_-]{1,128}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const ALGORITHMS: readonly string[] = ACCESS_TOKEN_ALGORITHMS;
 const MAX_ID_LENGTH = 255;
 
 function reasonOf(error: unknown): TokenRejectionReason {
@@ -117,8 +120,8 @@ const isIdentifier = (value: unknown) => typeof value === 'string' && value.leng
 
 /**
  * Creates the access-token verifier used once per gateway instance per token: header checks before any
- * cryptography, the key (and so the algorithm) looked up by kid, then jose's jwtVerify with iss, aud, typ at+jwt,
- * exp, nbf and a maximum age; then exp, iat and nbf must be whole NumericDates, exp − iat at most the maximum
+ * cryptography, the key (and so the algorithm) looked up by kid, the signature checked with node:crypto, then jose's
+ * claim checks (those of jwtVerify) with iss, aud, typ at+jwt, exp, nbf and a maximum age; then exp, iat and nbf must be whole NumericDates, exp − iat at most the maximum
  * lifetime, and the principal a real one (a user id, a tenant UUID, a session). Unknown role names are dropped.
  *
  * A verified token is remembered (bounded LRU) as a memo of its signature check only: every hit re-checks exp, nbf,
@@ -188,29 +191,53 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     };
   }
 
+  // Each key's signature check, made once per key object (a key replaced in the set is a new object).
+  const signatureChecks = new WeakMap<ResolvedKey, SignatureCheck>();
+  function signatureCheckOf(key: ResolvedKey): SignatureCheck {
+    let check = signatureChecks.get(key);
+    if (!check) {
+      try {
+        check = createSignatureCheck(key.alg, key.key);
+      } catch {
+        throw new AccessTokenError('token_algorithm_refused');
+      }
+      signatureChecks.set(key, check);
+    }
+    return check;
+  }
+  // The claims are validated by jose's own claim checks (UnsecuredJWT.decode, the ones jwtVerify makes) on the
+  // verified payload under a header that carries the token's typ; keyFor has already required typ to be this one.
+  const unsecuredHeader = Buffer.from(JSON.stringify({ alg: 'none', typ })).toString('base64url');
+
+  /**
+   * The order of jose's jwtVerify: the JWS parsed, crit and alg checked, the key found by kid (keyFor), the signature
+   * (node:crypto, synchronous, on a key prepared once), then the claims (jose).
+   */
   async function verifyUncached(token: string): Promise<Verdict> {
     let payload: JWTPayload;
     let key: ResolvedKey | undefined;
     const generation = keys.generation;
     try {
-      ({ payload } = await jwtVerify(
-        token,
-        async (header) => {
-          key = await keyFor(header);
-          return key.key;
-        },
-        {
-          // Asymmetric algorithms only (never HS* or none); the key's own algorithm is enforced in keyFor.
-          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
-          issuer,
-          audience,
-          typ,
-          clockTolerance,
-          maxTokenAge,
-          requiredClaims,
-          currentDate: new Date(now()),
-        },
-      ));
+      const segments = token.split('.');
+      if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment))) throw new AccessTokenError('token_malformed');
+      const header = decodeProtectedHeader(token) as JWTHeaderParameters;
+      if (header.crit !== undefined) throw new AccessTokenError(Array.isArray(header.crit) ? 'token_header_refused' : 'token_malformed');
+      if (typeof header.alg !== 'string' || !header.alg) throw new AccessTokenError('token_malformed');
+      // Asymmetric algorithms only (never HS* or none); the key's own algorithm is enforced in keyFor.
+      if (!ALGORITHMS.includes(header.alg)) throw new AccessTokenError('token_algorithm_refused');
+      key = await keyFor(header);
+      const signingInput = Buffer.from(token.slice(0, segments[0].length + 1 + segments[1].length), 'ascii');
+      if (!signatureCheckOf(key)(signingInput, Buffer.from(segments[2], 'base64url')))
+        throw new AccessTokenError('token_signature_invalid');
+      ({ payload } = UnsecuredJWT.decode(`${unsecuredHeader}.${segments[1]}.`, {
+        issuer,
+        audience,
+        typ,
+        clockTolerance,
+        maxTokenAge,
+        requiredClaims,
+        currentDate: new Date(now()),
+      }));
     } catch (error) {
       if (error instanceof JwksUnavailableError) throw error;
       throw new AccessTokenError(reasonOf(error));

@@ -193,6 +193,61 @@ describe('access tokens', () => {
       expect(await reasonOf(verifierAt(Date.now()).verify(token))).toBe('token_algorithm_refused');
     });
 
+    it.each(ACCESS_TOKEN_ALGORITHMS)(
+      '%s: another key of the algorithm, one flipped bit of the signature, or a payload changed after signing',
+      async (alg) => {
+        const now = Date.now();
+        const own = await generateSigningKey(alg);
+        const keys = createStaticKeyResolver([{ kid: own.kid, alg, key: (await importJWK(own.publicJwk, alg)) as CryptoKey }]);
+        const verifier = createAccessTokenVerifier({ issuer, audience, keys, now: () => now });
+        const issue = (signingKey: PublishedSigningKey) =>
+          createAccessTokenIssuer({ issuer, audience, signingKey, now: () => now })
+            .issue(subject)
+            .then((issued) => issued.token);
+        const token = await issue(own);
+        const [header, payload, signature] = token.split('.');
+        const impostor = (await issue({ ...(await generateSigningKey(alg)), kid: own.kid })).split('.');
+        const flipped = Buffer.from(signature, 'base64url');
+        flipped[flipped.length - 1] ^= 1;
+        const otherUser = base64url.encode(
+          JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'someone-else' }),
+        );
+        for (const forged of [
+          `${header}.${impostor[1]}.${impostor[2]}`,
+          `${header}.${payload}.${flipped.toString('base64url')}`,
+          `${header}.${otherUser}.${signature}`,
+          `${header}.${payload}.`,
+        ])
+          expect(await reasonOf(verifier.verify(forged))).toBe('token_signature_invalid');
+        expect(await verifier.verify(token)).toMatchObject({ userId: ids.user });
+      },
+    );
+
+    it('an ECDSA signature in DER instead of the JWS encoding, and a signature that is not base64url', async () => {
+      const { createSign } = await import('node:crypto');
+      const own = await generateSigningKey('ES256');
+      const keys = createStaticKeyResolver([{ kid: own.kid, alg: 'ES256', key: (await importJWK(own.publicJwk, 'ES256')) as CryptoKey }]);
+      const verifier = createAccessTokenVerifier({ issuer, audience, keys });
+      const { token } = await createAccessTokenIssuer({ issuer, audience, signingKey: own }).issue(subject);
+      const [header, payload] = token.split('.');
+      const der = createSign('sha256')
+        .update(`${header}.${payload}`)
+        .sign(own.privateKey as never);
+      expect(await reasonOf(verifier.verify(`${header}.${payload}.${der.toString('base64url')}`))).toBe('token_signature_invalid');
+      expect(await reasonOf(verifier.verify(`${header}.${payload}.${token.split('.')[2].slice(0, -2)}+/`))).toBe('token_malformed');
+    });
+
+    it('an RSA key under 2048 bits, even with a valid signature', async () => {
+      const { generateKeyPairSync, createSign } = await import('node:crypto');
+      const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const keys = createStaticKeyResolver([{ kid: 'weak', alg: 'RS256', key: weak.publicKey }]);
+      const encode = (value: object) => base64url.encode(JSON.stringify(value));
+      const input = `${encode({ alg: 'RS256', kid: 'weak', typ: 'at+jwt' })}.${encode(claims(nowSeconds))}`;
+      const signature = createSign('sha256').update(input).sign(weak.privateKey).toString('base64url');
+      const verifier = createAccessTokenVerifier({ issuer, audience, keys });
+      expect(await reasonOf(verifier.verify(`${input}.${signature}`))).toBe('token_algorithm_refused');
+    });
+
     it('a token signed by another key under the same kid', async () => {
       const other = await generateKeyPair(key.alg);
       const token = await new SignJWT(claims(nowSeconds))
