@@ -1,4 +1,4 @@
-import { KeyObject, constants, verify } from 'node:crypto';
+import { KeyObject, constants, verify, type webcrypto } from 'node:crypto';
 import type { AccessTokenAlgorithm } from './issueAccessToken';
 
 /** Checks a JWS signature over `signingInput` (the ASCII bytes of `header.payload`): true when it holds. */
@@ -13,9 +13,9 @@ const CURVES: Partial<Record<AccessTokenAlgorithm, string>> = { ES256: 'prime256
  * algorithm exactly as jose requires (RSA of at least 2048 bits for RS256/PS256, the named curve for ES*, an Edwards
  * curve for EdDSA); otherwise this throws TypeError and the key is not used.
  */
-export function createSignatureCheck(alg: AccessTokenAlgorithm, key: CryptoKey | object): SignatureCheck {
+export function createSignatureCheck(alg: AccessTokenAlgorithm, key: webcrypto.CryptoKey | object): SignatureCheck {
   // jose's KeyObject type is node:crypto's KeyObject at run time.
-  const keyObject = key instanceof KeyObject ? key : KeyObject.from(key as CryptoKey);
+  const keyObject = key instanceof KeyObject ? key : KeyObject.from(key as webcrypto.CryptoKey);
   if (keyObject.type !== 'public') throw new TypeError(`createSignatureCheck: a public key is required, got a ${keyObject.type} key`);
   const type = keyObject.asymmetricKeyType;
   const details = keyObject.asymmetricKeyDetails ?? {};
