@@ -1,7 +1,8 @@
 /**
- * npm run bench: Gatehouse against the direct subgraph and stock Apollo Gateway, in one run, back to back.
- * Servers run as separate processes pinned to core 0, the load generator (autocannon) to core 1 (taskset, when the
- * machine has two cores). Prints a table and writes the raw figures to bench/results/<time>.json.
+ * npm run bench: Gatehouse against the direct subgraph, stock Apollo Gateway and its peers (Hive Gateway, mercurius's
+ * gateway), for several query shapes, in one run, back to back. Servers run as separate processes pinned to core 0,
+ * the load generator (autocannon) to core 1 (taskset, when the machine has two cores). Prints a table and writes the
+ * raw figures to bench/results/<time>.json.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { loadRoleTable } from '../auth';
@@ -13,9 +14,13 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { decodeProtectedHeader as decodeJwtHeader } from 'jose';
-import { CONTEXT_HEADER, createContextSigner } from '../auth';
+import { createContextSigner } from '../auth';
 import { DEMO_TENANTS } from '../subgraphs/kit/demoTenants';
 import { summariseProfile, type ProfileSummary } from './profile';
+import { GATEWAY_PROCESSES, SCENARIOS, gatewayOf, requestOptions, type GatewayProcess, type ScenarioLetter } from './scenarios';
+import { QUERIES, type QueryKey } from './shapes';
+import { countSqlPerRequest } from './sqlStatements';
+import { coreCpuOf, median, printRounds, summariseRounds, type Row } from './summariseRounds';
 
 const root = resolve(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -30,19 +35,16 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 /** For working on one part: BENCH_SCENARIOS=bcd runs (b), (c) and (d) only; BENCH_QUERIES=hop the hop query only. */
-const ONLY_SCENARIOS = process.env.BENCH_SCENARIOS ?? 'abcde';
-const ONLY_QUERIES = (process.env.BENCH_QUERIES ?? 'one,hop').split(',');
+const ONLY_SCENARIOS = process.env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join('');
+const ONLY_QUERIES = (process.env.BENCH_QUERIES ?? Object.keys(QUERIES).join(',')).split(',') as QueryKey[];
+/** The shapes (e) runs, each window with a file of new tokens of its own. */
+const E_QUERIES = (Object.keys(QUERIES) as QueryKey[]).filter((key) => QUERIES[key].scenarios.includes('e'));
 /** Forged requests per second in the unknown-kid flood, each naming a kid never seen before. */
 const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 200);
 /** The gateways' JWKS_COOLDOWN_MS (their default): at most one fetch for unknown kids per this many ms. */
 const COOLDOWN_MS = 30_000;
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 const children: ChildProcess[] = [];
-
-const QUERIES = {
-  one: { name: 'one subgraph', query: '{ me { displayName } }' },
-  hop: { name: '_entities hop', query: '{ me { displayName records(first: 5) { nodes { title } } } }' },
-} as const;
 
 /** A Node process running `args` through tsx, pinned to `core` (null: not pinned; see pinNow). */
 function node(core: number | null, args: string[], env: NodeJS.ProcessEnv, capture = false): ChildProcess {
@@ -57,9 +59,9 @@ function node(core: number | null, args: string[], env: NodeJS.ProcessEnv, captu
   return child;
 }
 
-/** Pins a running process, every thread of it, to `core`. */
-function pinNow(pid: number, core: number) {
-  if (pin) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+/** Pins a running process, every thread of it, to `cores` (a taskset list: 0, or 0,1). */
+function pinNow(pid: number, cores: number | string) {
+  if (pin) execFileSync('taskset', ['-a', '-p', '-c', String(cores), String(pid)], { stdio: 'ignore' });
 }
 
 async function waitForFile(file: string, child: ChildProcess, seconds = 120): Promise<string> {
@@ -136,12 +138,6 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
-/** The middle value; for an even count, the mean of the two middle ones (not the upper one, which would flatter). */
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 async function main() {
   const work = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
@@ -184,22 +180,22 @@ async function main() {
     LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000',
     LOG_LEVEL: 'warn',
   };
-  console.log(`Starting the subgraphs and minting ${TOKENS} tokens…`);
+  console.log('Starting the subgraphs…');
   const subgraphsFile = join(work, 'subgraphs.json');
   // Profiles (when on) go to BENCH_PROFILE_DIR, or a folder of the run's own removed at the end.
   const profileDir = process.env.BENCH_PROFILE_DIR ?? join(work, 'profiles');
   const subgraphsProfile = join(profileDir, 'subgraphs.cpuprofile');
-  // Not pinned while it mints the tokens (an RSA signature each; both cores), pinned to core 0 once ready.
+  // Not pinned while it starts, pinned to core 0 once ready (and let onto both cores while it mints tokens).
   const subgraphs = node(null, ['bench/servers/subgraphs.ts', subgraphsFile], {
     ...env,
     NODE_ENV: 'production',
-    BENCH_TOKENS: String(TOKENS),
     ...(process.env.BENCH_PROFILE !== '0' ? { BENCH_PROFILE_FILE: subgraphsProfile } : {}),
   });
   const stack = JSON.parse(await waitForFile(subgraphsFile, subgraphs, 300)) as {
     urls: Record<string, string>;
+    metricsUrls: Record<string, string>;
     jwksUrl: string;
-    tokens: string;
+    mintUrl: string;
   };
   pinNow(subgraphs.pid!, 0);
   const gatewayEnv: NodeJS.ProcessEnv = {
@@ -215,76 +211,73 @@ async function main() {
     METRICS_PORT: '0',
     ...Object.fromEntries(Object.entries(stack.urls).map(([name, url]) => [`SUBGRAPH_${name.toUpperCase()}_URL`, url])),
   };
-  // Every scenario has a gateway process of its own: (e) fills its verified-token cache, (d) holds one token.
-  // `gatehouse-b` is the second instance of the revocation-lag measurement.
-  const gateways: Record<string, { url: string; pid: number; metricsUrl?: string }> = {};
-  const GATEWAYS = ['stock', 'gatehouse-noauth', 'gatehouse', 'gatehouse-e', 'gatehouse-b'];
-  for (const mode of GATEWAYS) {
-    const file = join(work, `${mode}.url`);
-    const child = node(
-      0,
-      ['bench/servers/gateway.ts', mode === 'gatehouse-e' || mode === 'gatehouse-b' ? 'gatehouse' : mode, file],
-      gatewayEnv,
+  // The windows of the table: each selected shape, in each selected scenario that runs it.
+  const shapeKeys = (Object.keys(QUERIES) as QueryKey[]).filter((key) => ONLY_QUERIES.includes(key));
+  const lettersOf = (key: QueryKey) =>
+    (Object.keys(SCENARIOS) as ScenarioLetter[]).filter(
+      (letter) => QUERIES[key].scenarios.includes(letter) && ONLY_SCENARIOS.includes(letter),
     );
-    gateways[mode] = { url: await waitForFile(file, child), pid: child.pid! };
-    if (mode !== 'stock') gateways[mode].metricsUrl = await waitForFile(`${file}.metrics`, child);
+  // Every gateway process the windows need, and always the three Gatehouse instances the later measurements use.
+  const needed = new Set<GatewayProcess>(['gatehouse', 'gatehouse-e', 'gatehouse-b']);
+  for (const key of shapeKeys)
+    for (const letter of lettersOf(key)) {
+      const gateway = gatewayOf(letter, QUERIES[key]);
+      if (gateway) needed.add(gateway);
+    }
+  const gateways = {} as Record<GatewayProcess, { url: string; pid: number; metricsUrl?: string }>;
+  for (const name of (Object.keys(GATEWAY_PROCESSES) as GatewayProcess[]).filter((name) => needed.has(name))) {
+    const [server, mode] = GATEWAY_PROCESSES[name];
+    const file = join(work, `${name}.url`);
+    const child = node(0, [server, mode, file], gatewayEnv);
+    gateways[name] = { url: await waitForFile(file, child), pid: child.pid! };
+    if (mode.startsWith('gatehouse')) gateways[name].metricsUrl = await waitForFile(`${file}.metrics`, child);
   }
 
-  const login = await post(
-    gateways.gatehouse.url,
-    'mutation { login(input: { email: "member@acme.example", password: "gatehouse-demo", tenant: "acme" }) { ... on AuthSession { accessToken } } }',
-  );
-  const warmToken = login.body.data.login.accessToken as string;
+  const loginAs = async (who: 'member' | 'manager') =>
+    (
+      await post(
+        gateways.gatehouse.url,
+        `mutation { login(input: { email: "${who}@acme.example", password: "gatehouse-demo", tenant: "acme" }) { ... on AuthSession { accessToken } } }`,
+      )
+    ).body.data.login.accessToken as string;
+  // The gateway refuses an access token that lives longer than 20 minutes, and a full run lasts longer: the warm tokens
+  // are logged in again at the start of every round (each is then verified once, in the window's warm-up), and the
+  // new tokens of (e) and of the memory figure are minted when they are needed, with the subgraphs' process let onto
+  // both cores meanwhile (nothing is measured then).
+  const loginBoth = async () => ({ MEMBER: await loginAs('member'), MANAGER: await loginAs('manager') });
+  let tokens = await loginBoth();
+  let warmToken = tokens.MEMBER;
+  let mintedFiles = 0;
+  const mintTokens = async (count: number) => {
+    const file = join(work, `minted-${(mintedFiles += 1)}.tokens`);
+    pinNow(subgraphs.pid!, '0,1');
+    const response = await fetch(stack.mintUrl, { method: 'POST', body: JSON.stringify({ count, file }) });
+    pinNow(subgraphs.pid!, 0);
+    if (!response.ok) throw new Error(`minting tokens failed: ${await response.text()}`);
+    return file;
+  };
+  // Every (e) window (and the (e) gateway's initial warm-up) draws from a file of new tokens of its own, sized as the
+  // slices of the 200 000 tokens minted up front were before (wider than the gateway's token cache).
+  const sliceSize = Math.floor(TOKENS / ((RUNS + 1) * E_QUERIES.length));
+  const mintForRound = async () => {
+    const files: Partial<Record<QueryKey, string>> = {};
+    if (ONLY_SCENARIOS.includes('e'))
+      for (const key of E_QUERIES.filter((key) => shapeKeys.includes(key))) files[key] = await mintTokens(sliceSize);
+    return files;
+  };
+  let tokensSent = 0;
   const signer = createContextSigner({ masterSecret: secret, ttlSeconds: 60 });
   const member = DEMO_TENANTS[0].users.member;
-  const tokensUsed: Array<{ offset: number; sent: number }> = [];
-  // Every (e) scenario draws from its own slice of the minted tokens (wider than the gateway's token cache); "round 0"
-  // is the (e) gateway's initial warm-up.
-  const sliceSize = Math.floor(TOKENS / ((RUNS + 1) * Object.keys(QUERIES).length));
-  const tokenSlice = (run: number, query: string) => ({
-    offset: (run * Object.keys(QUERIES).length + Object.keys(QUERIES).indexOf(query)) * sliceSize,
-    count: sliceSize,
-  });
-  // Every gateway (and the subgraphs behind it) is warmed once with both queries before the first round, so that
-  // round 1 does not measure a cold JIT; each scenario then has its own short warm-up too.
-  if (RUNS > 0) {
-    console.log('Warming every gateway…');
-    for (const mode of GATEWAYS.filter((mode) => mode !== 'gatehouse-b'))
-      for (const [key, { query }] of Object.entries(QUERIES)) {
-        // The (e) gateway is warmed with new tokens, as it will be measured: a warm token would leave the checking
-        // code cold (not yet compiled) for its first round.
-        const tokens = mode === 'gatehouse-e' ? { tokensFile: stack.tokens, tokenSlice: tokenSlice(0, key) } : {};
-        const headers = mode.startsWith('gatehouse') && mode !== 'gatehouse-e' ? { authorization: `Bearer ${warmToken}` } : {};
-        const warm = await load({
-          url: gateways[mode].url,
-          body: JSON.stringify({ query }),
-          headers,
-          ...tokens,
-          seconds: INITIAL_WARMUP,
-          warmupSeconds: 0,
-        });
-        if (tokens.tokenSlice) tokensUsed.push({ offset: tokens.tokenSlice.offset, sent: warm.tokensSent });
-      }
-  }
-
-  const rows: Array<{
-    run: number;
-    query: string;
-    scenario: string;
-    rps: number;
-    p50: number;
-    p99: number;
-    requests: number;
-    tokensReused: number;
-    gatewayCpuMsPerRequest?: number;
-    subgraphsCpuMsPerRequest: number;
-  }> = [];
-  for (let run = 1; run <= RUNS; run++)
-    for (const [key, { name, query }] of Object.entries(QUERIES).filter(([key]) => ONLY_QUERIES.includes(key))) {
-      const body = JSON.stringify({ query });
-      const scenarios: Array<[string, string, Record<string, unknown>, number | undefined]> = [];
-      if (key === 'one') {
-        const context = signer.sign(
+  // One window's request: its URL, body, headers or tokens, and the gateway process whose CPU it costs. Made just
+  // before the window runs: (a)'s signed context lives 60 s.
+  const windowOf = (letter: ScenarioLetter, key: QueryKey, newTokenFiles: Partial<Record<QueryKey, string>>) => {
+    const shape = QUERIES[key];
+    const body = JSON.stringify({ query: shape.query });
+    const gateway = gatewayOf(letter, shape);
+    const options = requestOptions(letter, shape, {
+      tokens,
+      directContext: () =>
+        signer.sign(
           {
             user: { id: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], scopes: scopesOf(['MEMBER']), sessionId: 'bench' },
             requestId: 'bench',
@@ -292,51 +285,94 @@ async function main() {
           },
           'users',
           body,
-        );
-        scenarios.push(['(a) users subgraph directly', stack.urls.users, { headers: { [CONTEXT_HEADER]: context } }, undefined]);
+        ),
+      newTokens: () => ({ tokensFile: newTokenFiles[key]! }),
+    });
+    return {
+      label: SCENARIOS[letter],
+      url: gateway ? gateways[gateway].url : stack.urls.users,
+      pid: gateway ? gateways[gateway].pid : undefined,
+      body,
+      options: options as { headers?: Record<string, string>; tokensFile?: string },
+    };
+  };
+
+  // One request of a window's kind, alone. (e) is asked with the warm token (its new tokens are kept for the windows).
+  const ask = async (url: string, body: string, headers: Record<string, string>) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: response.status, answer: (await response.json().catch(() => undefined)) as unknown };
+  };
+  const probeHeaders = (letter: ScenarioLetter, options: { headers?: Record<string, string> }) =>
+    letter === 'e' ? { authorization: `Bearer ${tokens.MEMBER}` } : (options.headers ?? {});
+  // Every answer is checked once before anything is measured: data as expected, no error but the one refusal.
+  for (const key of shapeKeys)
+    for (const letter of lettersOf(key)) {
+      const { label, url, body, options } = windowOf(letter, key, {});
+      const { status, answer } = await ask(url, body, probeHeaders(letter, options));
+      const problem = status === 200 ? QUERIES[key].problem(answer) : `status ${status}`;
+      if (problem) throw new Error(`${label}, ${QUERIES[key].name}: unexpected answer (${problem})`);
+    }
+
+  // Every gateway (and the subgraphs behind it) is warmed once with each shape it will be measured with before the
+  // first round, so that round 1 does not measure a cold JIT; each window then has its own short warm-up too.
+  if (RUNS > 0) {
+    console.log('Warming every gateway…');
+    const newTokenFiles = await mintForRound();
+    for (const key of shapeKeys)
+      for (const letter of lettersOf(key).filter((letter) => letter !== 'a')) {
+        // The (e) gateway is warmed with new tokens, as it will be measured: a warm token would leave the checking
+        // code cold (not yet compiled) for its first round.
+        const { url, body, options } = windowOf(letter, key, newTokenFiles);
+        const warm = await load({ url, body, ...options, seconds: INITIAL_WARMUP, warmupSeconds: 0 });
+        if (options.tokensFile) tokensSent += warm.tokensSent;
       }
-      scenarios.push(
-        ['(b) stock Apollo Gateway, no auth', gateways.stock.url, {}, gateways.stock.pid],
-        ['(c) Gatehouse, auth off', gateways['gatehouse-noauth'].url, {}, gateways['gatehouse-noauth'].pid],
-        [
-          '(d) Gatehouse, full auth, one warm token',
-          gateways.gatehouse.url,
-          { headers: { authorization: `Bearer ${warmToken}` } },
-          gateways.gatehouse.pid,
-        ],
-        [
-          '(e) Gatehouse, full auth, a new token per request',
-          gateways['gatehouse-e'].url,
-          { tokensFile: stack.tokens, tokenSlice: tokenSlice(run, key) },
-          gateways['gatehouse-e'].pid,
-        ],
-      );
-      // Odd rounds run (a)…(e), even rounds (e)…(a): a drift of the machine during a round does not always favour
+  }
+
+  const rows: Row[] = [];
+  const sqlNote = (value: number | undefined) => (value === undefined ? 'n/a' : value.toFixed(1));
+  for (let run = 1; run <= RUNS; run++) {
+    tokens = await loginBoth();
+    const newTokenFiles = await mintForRound();
+    for (const key of shapeKeys) {
+      const { name } = QUERIES[key];
+      // Odd rounds run (a)…(h), even rounds (h)…(a): a drift of the machine during a round does not always favour
       // the same side of a ratio.
-      const ordered = run % 2 ? scenarios : [...scenarios].reverse();
-      for (const [label, url, options, pid] of ordered.filter(([label]) => ONLY_SCENARIOS.includes(label[1]))) {
+      const letters = run % 2 ? lettersOf(key) : lettersOf(key).reverse();
+      for (const letter of letters) {
+        const { label, url, body, options, pid } = windowOf(letter, key, newTokenFiles);
         const before = { gateway: pid ? cpuMs(pid) : 0, subgraphs: cpuMs(subgraphs.pid!) };
         const result = await load({ url, body, ...options });
         // Warm-up requests are counted at the measured rate: CPU is read around the whole load process.
         const requests = result.requests * (1 + WARMUP / SECONDS);
         const cpu = pid ? (cpuMs(pid) - before.gateway) / requests : undefined;
         const subgraphCpu = (cpuMs(subgraphs.pid!) - before.subgraphs) / requests;
-        rows.push({ run, query: name, scenario: label, ...result, gatewayCpuMsPerRequest: cpu, subgraphsCpuMsPerRequest: subgraphCpu });
-        if ('tokenSlice' in options) tokensUsed.push({ ...(options.tokenSlice as { offset: number }), sent: result.tokensSent });
+        // Then its SQL statements per request, counted on ten more requests sent one at a time (see sqlStatements.ts).
+        const sql = await countSqlPerRequest(stack.metricsUrls, () => ask(url, body, probeHeaders(letter, options)));
+        rows.push({
+          run,
+          query: name,
+          scenario: label,
+          ...result,
+          gatewayCpuMsPerRequest: cpu,
+          subgraphsCpuMsPerRequest: subgraphCpu,
+          sqlStatementsPerRequest: sql?.total,
+          sqlStatementsPerRequestByService: sql?.byService,
+        });
+        if (options.tokensFile) tokensSent += result.tokensSent;
         console.log(
-          `run ${run}  ${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}${result.tokensReused ? `  (${result.tokensReused} requests reused a token: raise BENCH_TOKENS)` : ''}`,
+          `run ${run}  ${name.padEnd(14)} ${label.padEnd(50)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  sql ${sqlNote(sql?.total)}/req${result.non2xx || result.errors ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}${result.tokensReused ? `  (${result.tokensReused} requests reused a token: raise BENCH_TOKENS)` : ''}`,
         );
       }
     }
+  }
+  // The warm token of the measurements below.
+  warmToken = await loginAs('member');
 
-  // Memory under distinct tokens: the (e) gateway is sent every minted token its rounds did not send, once each.
-  const allTokens = (await readFile(stack.tokens, 'utf8')).split('\n').filter(Boolean);
-  const sent = new Set(tokensUsed.flatMap(({ offset, sent }) => Array.from({ length: sent }, (_, i) => offset + i)));
-  const unsent = allTokens.filter((_, i) => !sent.has(i));
+  // Memory under distinct tokens: the (e) gateway is sent new tokens, once each, until it has seen BENCH_TOKENS.
+  const topUpCount = Math.max(0, TOKENS - tokensSent);
   const rssSamples: number[] = [];
-  if (unsent.length) {
-    const unsentFile = join(work, 'unsent.tokens');
-    await writeFile(unsentFile, unsent.join('\n'));
+  if (topUpCount) {
+    const topUpFile = await mintTokens(topUpCount);
     const bodyOne = JSON.stringify({ query: QUERIES.one.query });
     // RSS swings with the garbage collector (a heap on this much memory grows a long way before a full collection):
     // it is read every half second while the tokens pass, not only once at the end.
@@ -344,14 +380,14 @@ async function main() {
     const topUp = await load({
       url: gateways['gatehouse-e'].url,
       body: bodyOne,
-      tokensFile: unsentFile,
-      amount: unsent.length,
+      tokensFile: topUpFile,
+      amount: topUpCount,
       warmupSeconds: 0,
     });
     clearInterval(sampler);
     if (topUp.non2xx || topUp.errors) throw new Error('valid tokens were refused while filling the token cache');
   }
-  const distinctTokens = sent.size + unsent.length;
+  const distinctTokens = tokensSent + topUpCount;
   const gatewayRss = rssMb(gateways['gatehouse-e'].pid);
   rssSamples.push(gatewayRss);
   const gatewayRssRange = { lowest: Math.min(...rssSamples), highest: Math.max(...rssSamples), samples: rssSamples.length };
@@ -490,62 +526,19 @@ async function main() {
     tokenBytes: number;
   }>;
 
-  // The median of the runs, per query and scenario.
-  const medianOf = (values: Array<number | undefined>) => {
-    const known = values.filter((value): value is number => value !== undefined);
-    return known.length ? median(known) : undefined;
-  };
-  const medians = [...new Set(rows.map((row) => `${row.query}|${row.scenario}`))].map((key) => {
-    const [query, scenario] = key.split('|');
-    const runs = rows.filter((row) => row.query === query && row.scenario === scenario);
-    return {
-      query,
-      scenario,
-      rps: median(runs.map((row) => row.rps)),
-      p50: median(runs.map((row) => row.p50)),
-      p99: median(runs.map((row) => row.p99)),
-      gatewayCpuMsPerRequest: medianOf(runs.map((row) => row.gatewayCpuMsPerRequest)),
-      subgraphsCpuMsPerRequest: medianOf(runs.map((row) => row.subgraphsCpuMsPerRequest)),
-      rpsOfEachRun: runs.map((row) => Math.round(row.rps)),
-    };
+  // Medians per shape and scenario, ratios within rounds, the list page against the one-subgraph query.
+  const table = summariseRounds(rows, RUNS, {
+    one: QUERIES.one.name,
+    directBaselineFor: [QUERIES.one.name, QUERIES.hop.name],
+    lists: [QUERIES.list.name, QUERIES.list5.name],
   });
-  console.log(`\nMedians of ${RUNS} run(s):`);
-  for (const row of medians) {
-    const cpu = row.gatewayCpuMsPerRequest?.toFixed(2) ?? '-';
-    console.log(
-      `${row.query.padEnd(14)} ${row.scenario.padEnd(50)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  cpu ${cpu} ms/req (subgraphs ${row.subgraphsCpuMsPerRequest?.toFixed(2)})  runs ${row.rpsOfEachRun.join('/')}`,
-    );
-  }
-  // Every ratio to (a) and to (b), and the two auth costs. A ratio is taken within each round (the scenarios of one
-  // round run back to back, so they share the machine's state); the figure is the median over rounds, with the
-  // lowest and highest round beside it. (a) is the one-subgraph query for both: the subgraph alone makes no hop.
-  const RATIOS = ['b/a', 'c/a', 'd/a', 'e/a', 'c/b', 'd/b', 'e/b', 'd/c', 'e/d'] as const;
-  const rounds = Array.from({ length: RUNS }, (_, i) => rows.filter((row) => row.run === i + 1));
-  const rowOf = (round: typeof rows, query: string, letter: string) =>
-    round.find((row) => row.query === query && row.scenario.startsWith(`(${letter})`));
-  const rpsOf = (round: typeof rows, query: string, letter: string) =>
-    rowOf(round, letter === 'a' ? QUERIES.one.name : query, letter)?.rps ?? NaN;
-  const ratios = Object.values(QUERIES).map(
-    ({ name }) =>
-      ({
-        query: name,
-        ...Object.fromEntries(
-          RATIOS.map((ratio) => {
-            const values = rounds.map((round) => rpsOf(round, name, ratio[0]) / rpsOf(round, name, ratio[2]));
-            return [ratio, { median: median(values), lowest: Math.min(...values), highest: Math.max(...values) }];
-          }),
-        ),
-      }) as { query: string } & Record<(typeof RATIOS)[number], { median: number; lowest: number; highest: number }>,
-  );
+  const { rounds, medians, ratios, listToOneCpu } = table;
+  printRounds(table, RUNS);
   // What stands between e/d and its target: core 0 is saturated, so throughput goes as 1 / (core-0 CPU per request),
   // and e/d ≥ 0.85 leaves a new token (1 / 0.85 − 1) × (d)'s CPU per request. Beside it, what a new token cost here
   // ((e) − (d), gateway + subgraphs, within each round) and what one check costs in process (jose, no HTTP).
   const accessTokenAlg = decodeJwtHeader(warmToken).alg!;
-  const coreCpuOf = (round: typeof rows, query: string, letter: string) => {
-    const row = rowOf(round, query, letter);
-    return row ? (row.gatewayCpuMsPerRequest ?? NaN) + row.subgraphsCpuMsPerRequest : NaN;
-  };
-  const newTokenBudget = Object.values(QUERIES)
+  const newTokenBudget = E_QUERIES.map((key) => QUERIES[key])
     .filter(({ name }) => rows.some((row) => row.query === name))
     .map(({ name }) => {
       const d = rounds.map((round) => coreCpuOf(round, name, 'd') * 1000);
@@ -587,10 +580,27 @@ async function main() {
       pinned: pin,
       database: databaseUrl ? 'postgres' : 'pglite',
     },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, tokens: TOKENS, runs: RUNS },
+    settings: {
+      seconds: SECONDS,
+      warmupSeconds: WARMUP,
+      connections: CONNECTIONS,
+      tokens: TOKENS,
+      runs: RUNS,
+      scenarios: Object.fromEntries(Object.entries(SCENARIOS).filter(([letter]) => ONLY_SCENARIOS.includes(letter))),
+      queries: Object.fromEntries(
+        shapeKeys.map((key) => [key, { name: QUERIES[key].name, query: QUERIES[key].query, role: QUERIES[key].role }]),
+      ),
+    },
+    // The gateways measured, as installed.
+    gatewayVersions: Object.fromEntries(
+      ['@apollo/gateway', '@apollo/server', '@graphql-hive/gateway', '@graphql-hive/gateway-runtime', '@mercuriusjs/gateway'].map(
+        (name) => [name, JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version as string],
+      ),
+    ),
     rows,
     medians,
     ratios,
+    listToOneCpu,
     accessTokenAlg,
     // Requests of (e) that found their slice of tokens spent and sent one again (a cache hit): 0 in a sound run.
     eRequestsThatReusedAToken: rows.reduce((sum, row) => sum + row.tokensReused, 0),
@@ -603,14 +613,6 @@ async function main() {
     revocationLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), samples: lags.length },
     kidFlood: floodSummary,
   };
-  if (RUNS > 0) console.log('\nRatios, median over rounds (lowest–highest round):');
-  for (const ratio of RUNS > 0 ? ratios : []) {
-    console.log(`  ${ratio.query}`);
-    for (const name of RATIOS) {
-      const { median: value, lowest, highest } = ratio[name];
-      console.log(`    ${name}  ${value.toFixed(2)}  (${lowest.toFixed(2)}–${highest.toFixed(2)})`);
-    }
-  }
   console.log(
     `Login refusals, median ms: ${Object.entries(loginTiming)
       .map(([kind, t]) => `${kind} ${t.p50.toFixed(1)}`)
@@ -645,7 +647,7 @@ async function main() {
     console.log(`Subgraphs' busy time under (d), hop: ${shares(profile.subgraphs)}`);
   }
   console.log(
-    `Gateway RSS after ${distinctTokens} distinct tokens: ${gatewayRss.toFixed(0)} MB (${gatewayRssRange.lowest.toFixed(0)}–${gatewayRssRange.highest.toFixed(0)} MB while the last ${unsent.length} passed)`,
+    `Gateway RSS after ${distinctTokens} distinct tokens: ${gatewayRss.toFixed(0)} MB (${gatewayRssRange.lowest.toFixed(0)}–${gatewayRssRange.highest.toFixed(0)} MB while the last ${topUpCount} passed)`,
   );
   await mkdir(join(root, 'bench/results'), { recursive: true });
   const out = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

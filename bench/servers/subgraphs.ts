@@ -1,10 +1,15 @@
 /**
- * Benchmark: the four subgraphs in one process on one database (the embedded PGlite unless DATABASE_URL), seeded,
- * with the context secret and key-encryption key the harness gives. Writes { urls, jwksUrl, tokens } to argv[2]:
- * `tokens` is a file of BENCH_TOKENS access tokens for distinct sessions of acme's member, minted with the auth
- * service's real key (for the "new token on every request" run).
+ * Benchmark: the four subgraphs in one process on one database (the embedded PGlite unless DATABASE_URL), seeded
+ * (the demo data, and the list page's of seedListPage.ts), with the context secret and key-encryption key the harness
+ * gives. Writes { urls, metricsUrls, jwksUrl, mintUrl } to argv[2]. `POST mintUrl` with { count, file } writes that
+ * many access tokens for distinct sessions of acme's member, minted with the auth service's real key, to the file (for
+ * the "new token on every request" scenario and the memory figure), and answers once they are written. Tokens are
+ * minted when the harness needs them, not all at the start: the gateway refuses a token that lives longer than 20
+ * minutes, and a full run lasts longer than that.
  */
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAccessTokenIssuer, createSecretBox, deriveContextKey } from '../../auth';
 import * as auth from '../../subgraphs/auth/subgraph';
@@ -18,6 +23,7 @@ import { loadConfig as loadRecordsConfig } from '../../subgraphs/records/config'
 import * as users from '../../subgraphs/users/subgraph';
 import { loadConfig as loadUsersConfig } from '../../subgraphs/users/config';
 import { profileOnSignal } from './profileOnSignal';
+import { seedListPage } from './seedListPage';
 
 async function main() {
   const env: Record<string, string | undefined> = {
@@ -34,6 +40,7 @@ async function main() {
   const secret = env.BENCH_CONTEXT_SECRET!;
   const authConfig = loadAuthConfig(env);
   const urls: Record<string, string> = {};
+  const metricsUrls: Record<string, string> = {};
   for (const [module, config] of [
     [auth, authConfig],
     [users, loadUsersConfig(env)],
@@ -46,7 +53,9 @@ async function main() {
       logger: false,
     });
     urls[module.name] = running.url;
+    metricsUrls[module.name] = running.metricsUrl;
   }
+  await seedListPage(pool);
   // A disabled account, for the login-timing comparison (unknown user / wrong password / disabled account).
   await pool.query("UPDATE auth.credentials SET disabled_at = now() WHERE email = 'agent@globex.example'");
   const keys = createKeyStore({
@@ -62,17 +71,33 @@ async function main() {
     signingKey: keys.current(),
   });
   const member = DEMO_TENANTS[0].users.member;
-  const tokens: string[] = [];
-  for (let i = 0; i < Number(env.BENCH_TOKENS ?? 0); i++) {
-    tokens.push(
-      (await issuer.issue({ userId: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: crypto.randomUUID() })).token,
-    );
-  }
-  const tokensFile = `${process.argv[2]}.tokens`;
-  await writeFile(tokensFile, tokens.join('\n'));
+  const mint = async (count: number, file: string) => {
+    const tokens: string[] = [];
+    // 64 signatures in flight: the RSA work runs on libuv's threads, on every core the process may use.
+    while (tokens.length < count) {
+      const batch = Array.from({ length: Math.min(64, count - tokens.length) }, () =>
+        issuer.issue({ userId: member.id, tenantId: DEMO_TENANTS[0].id, roles: ['MEMBER'], sessionId: crypto.randomUUID() }),
+      );
+      for (const issued of await Promise.all(batch)) tokens.push(issued.token);
+    }
+    await writeFile(file, tokens.join('\n'));
+  };
+  const minter = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      const { count, file } = JSON.parse(body) as { count: number; file: string };
+      mint(count, file).then(
+        () => response.end('{}'),
+        (error) => ((response.statusCode = 500), response.end(String(error))),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => minter.listen(0, '127.0.0.1', resolve));
+  const mintUrl = `http://127.0.0.1:${(minter.address() as AddressInfo).port}/mint`;
   await writeFile(
     process.argv[2],
-    JSON.stringify({ urls, jwksUrl: urls.auth.replace('/graphql', '/.well-known/jwks.json'), tokens: tokensFile }),
+    JSON.stringify({ urls, metricsUrls, jwksUrl: urls.auth.replace('/graphql', '/.well-known/jwks.json'), mintUrl }),
   );
 }
 
