@@ -63,7 +63,6 @@ export function createDatabase(pool: pg.Pool, role: string, options: { onStateme
   if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new TypeError(`createDatabase: bad role name "${role}"`);
   // Every statement a request transaction sends, BEGIN and COMMIT included (the SQL-statements metric).
   const onStatement = options.onStatement;
-  const count = onStatement ?? (() => undefined);
   async function transaction<T>(tenantId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -76,7 +75,7 @@ export function createDatabase(pool: pg.Pool, role: string, options: { onStateme
       // One round trip for BEGIN and both settings: the tenant id is a UUID (checked here), so it can be inlined.
       if (tenantId !== null && !isUuid(tenantId)) throw new TypeError('withTenant: the tenant id must be a UUID');
       await client.query(`BEGIN; SELECT set_config('role', '${role}', true), set_config('app.tenant_id', '${tenantId ?? ''}', true)`);
-      count();
+      onStatement?.();
       const tx: Tx = onStatement
         ? {
             query(text: string, params?: unknown[]) {
@@ -87,7 +86,7 @@ export function createDatabase(pool: pg.Pool, role: string, options: { onStateme
         : (client as Tx);
       const result = await fn(tx);
       await client.query('COMMIT');
-      count();
+      onStatement?.();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
