@@ -22,7 +22,9 @@ const event = (n: number): RevocationEvent => ({
 
 describe('the Redis revocation bus', () => {
   it('delivers, survives a dropped connection and a Redis restart without losing an event, and replays for late subscribers', async () => {
-    const bus = createRedisRevocationBus({ url: redis.url, key: 'test:revocations' });
+    // A generous command timeout: this test is about delivery across faults, and runs beside other suites on a busy
+    // machine; the default 50 ms is the timeouts' business (slowRedis).
+    const bus = createRedisRevocationBus({ url: redis.url, key: 'test:revocations', commandTimeoutMs: 2000 });
     const received: string[] = [];
     const states: BusState[] = [];
     const subscription = bus.subscribe(
