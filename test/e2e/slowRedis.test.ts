@@ -21,12 +21,13 @@ beforeAll(async () => {
   stack = await startStack({
     gatewayEnv: {
       REDIS_URL: redisUrl,
+      REDIS_TIMEOUT_MS: '50',
       RATE_LIMIT_PER_USER: '1000',
       RATE_LIMIT_PER_TENANT: '10000',
       RATE_LIMIT_PER_ADDRESS: '1000',
       RATE_LIMIT_WINDOW_SECONDS: '1',
     },
-    authEnv: { REDIS_URL: redisUrl },
+    authEnv: { REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '50' },
   });
 });
 afterAll(async () => {

@@ -202,7 +202,8 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     SEED_DEMO_DATA: 'true',
     LOG_LEVEL: 'silent',
   };
-  if (redisPrefix) Object.assign(baseEnv, { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: redisPrefix });
+  // A generous Redis timeout: suites run side by side on a busy machine; the 50 ms default is slowRedis's business.
+  if (redisPrefix) Object.assign(baseEnv, { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: redisPrefix, REDIS_TIMEOUT_MS: '1000' });
   const subgraphEnv = { ...baseEnv, ...options.subgraphEnv };
   const authConfig = LOCAL_SUBGRAPHS.find((subgraph) => subgraph.name === 'auth')!.loadConfig({
     ...subgraphEnv,
