@@ -101,39 +101,50 @@ export function referencesOf(
   return found;
 }
 
+export interface VerifyReferencesOptions {
+  /** The current supergraph's references (it reloads). */
+  references(): ReferenceMap;
+  lookup(query: string, variables: Record<string, unknown>, context: GatewayContext): Promise<unknown>;
+}
+
 /**
  * References to objects other subgraphs own (`@references(lookup: "record")` on an argument or input field): before a
  * mutation runs, each id is looked up through its root query field, as the caller, by the gateway's own executor (so
  * the owning subgraph's visibility rules decide), and the ids found travel to the subgraphs signed in the context.
  * A subgraph refuses any reference not among them exactly as it refuses a missing one. Nothing is refused here.
+ * Runs once the operation is resolved, on either request path (the plugin below, or the lean pipeline).
  */
-export function verifyReferences(options: {
-  /** The current supergraph's references (it reloads). */
-  references(): ReferenceMap;
-  lookup(query: string, variables: Record<string, unknown>, context: GatewayContext): Promise<unknown>;
-}): ApolloServerPlugin<GatewayContext> {
+export function createReferenceVerifier(options: VerifyReferencesOptions) {
+  return async (
+    operation: OperationDefinitionNode,
+    schema: GraphQLSchema,
+    variables: Record<string, unknown>,
+    contextValue: GatewayContext,
+  ) => {
+    if (operation.operation !== 'mutation' || !contextValue.user) return;
+    const references = referencesOf(schema, operation, variables, options.references());
+    const unique = [...new Map(references.map((reference) => [`${reference.lookup}:${reference.id}`, reference])).values()];
+    if (!unique.length) return;
+    // The inner lookups share the caller and request id, not the outer request's bookkeeping.
+    const inner: GatewayContext = { ...contextValue, stats: undefined, setCookies: [], idempotencyKey: undefined };
+    const verified = await Promise.all(
+      unique.slice(0, MAX_REFERENCES).map(async ({ lookup, id }) => {
+        if (!schema.getQueryType()?.getFields()[lookup]) return undefined;
+        const data = await options.lookup(`query GatehouseReference($id: ID!) { found: ${lookup}(id: $id) { __typename } }`, { id }, inner);
+        return (data as { found?: unknown } | undefined)?.found ? `${lookup}:${id}` : undefined;
+      }),
+    );
+    contextValue.verifiedReferences = verified.filter((entry): entry is string => entry !== undefined);
+  };
+}
+
+/** The reference check as an Apollo Server plugin. */
+export function verifyReferences(verify: ReturnType<typeof createReferenceVerifier>): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, schema, request, contextValue }: GraphQLRequestContextDidResolveOperation<GatewayContext>) {
-          if (operation?.operation !== 'mutation' || !contextValue.user) return;
-          const references = referencesOf(schema, operation, request.variables ?? {}, options.references());
-          const unique = [...new Map(references.map((reference) => [`${reference.lookup}:${reference.id}`, reference])).values()];
-          if (!unique.length) return;
-          // The inner lookups share the caller and request id, not the outer request's bookkeeping.
-          const inner: GatewayContext = { ...contextValue, stats: undefined, setCookies: [], idempotencyKey: undefined };
-          const verified = await Promise.all(
-            unique.slice(0, MAX_REFERENCES).map(async ({ lookup, id }) => {
-              if (!schema.getQueryType()?.getFields()[lookup]) return undefined;
-              const data = await options.lookup(
-                `query GatehouseReference($id: ID!) { found: ${lookup}(id: $id) { __typename } }`,
-                { id },
-                inner,
-              );
-              return (data as { found?: unknown } | undefined)?.found ? `${lookup}:${id}` : undefined;
-            }),
-          );
-          contextValue.verifiedReferences = verified.filter((entry): entry is string => entry !== undefined);
+          if (operation) await verify(operation, schema, request.variables ?? {}, contextValue);
         },
       };
     },
