@@ -127,6 +127,8 @@ const schema = z.object({
   MAX_TOKENS: z.coerce.number().int().min(10).default(2000),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(30),
   MAX_COST: z.coerce.number().int().min(1).default(10_000),
+  // lean: POSTed JSON operations skip Apollo Server's request pipeline (gateway/leanPipeline.ts); apollo: none do.
+  GRAPHQL_PIPELINE: z.enum(['lean', 'apollo']).default('lean'),
   CORS_ORIGINS: z.string().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('gatehouse-gateway'),

@@ -12,6 +12,7 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import cors from '@fastify/cors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { NoSchemaIntrospectionCustomRule, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   CONTEXT_HEADER,
@@ -34,7 +35,8 @@ import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
-import { referenceMapOf, verifyReferences, type ReferenceMap } from './verifyReferences';
+import { createLeanPipeline } from './leanPipeline';
+import { createReferenceVerifier, referenceMapOf, verifyReferences, type ReferenceMap } from './verifyReferences';
 import { createTokenVerifier } from './createTokenVerifier';
 import { enforceAuthorization } from './enforceAuthorization';
 import { createRoleSource } from './roleSource';
@@ -188,8 +190,43 @@ export async function createGateway(options: CreateGatewayOptions) {
     blockFieldSuggestion: { enabled: config.isProduction },
   }).protect();
 
+  // What is masked is logged with the request's logger (its requestId and traceId).
+  const formatError = (formatted: GraphQLFormattedError) => toPublicError(formatted).error;
+  const logMasked = (errors: readonly GraphQLError[], contextValue: GatewayContext) => {
+    for (const error of errors) {
+      if (toPublicError(error).masked) (contextValue.log ?? log).error({ err: error.originalError ?? error }, 'request failed');
+    }
+  };
+  const verifyMutationReferences = createReferenceVerifier({
+    references: () => referenceMap,
+    lookup: async (query, variables, contextValue): Promise<unknown> => {
+      const result: GraphQLResponse = await server.executeOperation({ query, variables }, { contextValue });
+      return result.body.kind === 'single' ? result.body.singleResult.data : undefined;
+    },
+  });
+
+  // The production path for POSTed JSON operations; Apollo Server answers the rest (and everything with 'apollo').
+  const lean =
+    config.GRAPHQL_PIPELINE === 'lean'
+      ? createLeanPipeline({
+          validationRules: [...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...armor.validationRules],
+          maxTokens: config.MAX_TOKENS,
+          formatError,
+          onErrors: async (errors, contextValue) => {
+            // armor's hooks (field suggestions hidden in production), then the log, as Apollo Server runs them.
+            for (const plugin of armor.plugins) {
+              const listener = await plugin.requestDidStart?.({ contextValue } as never);
+              await listener?.didEncounterErrors?.({ errors, contextValue } as never);
+            }
+            logMasked(errors, contextValue);
+          },
+          didResolveOperation: verifyMutationReferences,
+          logger: log,
+        })
+      : undefined;
+
   const server: ApolloServer<GatewayContext> = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: lean ? lean.attach(gateway) : gateway,
     validationRules: armor.validationRules,
     // Over the limit the parser stops at once: GRAPHQL_PARSE_FAILED (400), like any syntax error.
     parseOptions: { maxTokens: config.MAX_TOKENS },
@@ -202,17 +239,10 @@ export async function createGateway(options: CreateGatewayOptions) {
     // signal, killing the process before the requests in flight have drained.
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
-    // What is masked is logged by the plugin below, with the request's logger (its requestId and traceId).
-    formatError: (formatted) => toPublicError(formatted).error,
+    formatError,
     plugins: [
       ...armor.plugins,
-      verifyReferences({
-        references: () => referenceMap,
-        lookup: async (query, variables, contextValue): Promise<unknown> => {
-          const result: GraphQLResponse = await server.executeOperation({ query, variables }, { contextValue });
-          return result.body.kind === 'single' ? result.body.singleResult.data : undefined;
-        },
-      }),
+      verifyReferences(verifyMutationReferences),
       {
         async requestDidStart() {
           return {
@@ -223,10 +253,7 @@ export async function createGateway(options: CreateGatewayOptions) {
             },
             // An error the client only sees as INTERNAL_SERVER_ERROR: its cause goes to the log, tied to the request.
             async didEncounterErrors(requestContext) {
-              for (const error of requestContext.errors) {
-                if (toPublicError(error).masked)
-                  (requestContext.contextValue.log ?? log).error({ err: error.originalError ?? error }, 'request failed');
-              }
+              logMasked(requestContext.errors, requestContext.contextValue);
             },
           };
         },
@@ -319,18 +346,6 @@ export async function createGateway(options: CreateGatewayOptions) {
         );
     }
 
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value === undefined || name === CONTEXT_HEADER) continue;
-      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const queryStart = request.url.indexOf('?');
-    const httpGraphQLRequest: HTTPGraphQLRequest = {
-      method: request.method.toUpperCase(),
-      headers,
-      search: queryStart === -1 ? '' : request.url.slice(queryStart + 1),
-      body: request.body,
-    };
     const cookie = typeof request.headers.cookie === 'string' ? REFRESH_COOKIE.exec(request.headers.cookie) : null;
     const context: GatewayContext = {
       user: auth.user,
@@ -344,14 +359,40 @@ export async function createGateway(options: CreateGatewayOptions) {
       ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
+    const finish = (status: number) => {
+      if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
+      reply.code(status);
+      requestLog.debug({ status, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null }, 'request executed');
+    };
+
+    const leanResponse = await lean?.handle(
+      { method: request.method, contentType: request.headers['content-type'], accept: request.headers.accept, body: request.body },
+      context,
+    );
+    if (leanResponse) {
+      metrics.pipeline.inc({ path: 'lean' });
+      for (const [name, value] of leanResponse.headers) reply.header(name, value);
+      reply.header('content-type', leanResponse.contentType);
+      finish(leanResponse.status);
+      return reply.send(leanResponse.body);
+    }
+
+    metrics.pipeline.inc({ path: 'apollo' });
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined || name === CONTEXT_HEADER) continue;
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const queryStart = request.url.indexOf('?');
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: request.method.toUpperCase(),
+      headers,
+      search: queryStart === -1 ? '' : request.url.slice(queryStart + 1),
+      body: request.body,
+    };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
-    if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
-    reply.code(response.status ?? 200);
-    requestLog.debug(
-      { status: response.status ?? 200, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null },
-      'request executed',
-    );
+    finish(response.status ?? 200);
     if (response.body.kind === 'complete') return reply.send(response.body.string);
     return reply.send(Readable.from(response.body.asyncIterator));
   }

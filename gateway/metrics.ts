@@ -39,6 +39,12 @@ export function createGatewayMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers: [registry],
     }),
+    pipeline: new Counter({
+      name: 'gatehouse_graphql_pipeline_total',
+      help: "GraphQL requests past authentication by the path that answered them (lean, or apollo: Apollo Server's pipeline)",
+      labelNames: ['path'] as const,
+      registers: [registry],
+    }),
     jwksFetches: new Counter({
       name: 'gatehouse_jwks_fetches_total',
       help: 'JWKS fetches by result and reason (load, refresh, unknown_kid: a token named a kid the gateway did not hold)',
