@@ -137,6 +137,7 @@ const cases: Case[] = [
     body: { query: `{ ${Array.from({ length: 700 }, (_, i) => `a${i}: viewer { tenantId }`).join(' ')} }` },
   },
   { name: 'an unknown operation name', path: 'apollo', token: () => member, body: { query: 'query A { me { id } }', operationName: 'B' } },
+  { name: 'an empty operation name', path: 'apollo', token: () => member, body: { query: '{ me { id } }', operationName: '' } },
   { name: 'two anonymous operations', path: 'apollo', token: () => member, body: { query: '{ me { id } } { viewer { userId } }' } },
   { name: 'a subscription', path: 'apollo', token: () => member, body: { query: 'subscription { me { id } }' } },
   {
