@@ -179,6 +179,20 @@ export function createLeanPipeline(options: LeanPipelineOptions) {
     return { formatted, status, headers };
   }
 
+  // As Apollo Server's sendErrorResponse, for what throws before a result: the error (masked by formatError), and 500
+  // unless it names a status.
+  async function failure(thrown: unknown, context: GatewayContext, contentType: string): Promise<LeanResponse> {
+    const error =
+      thrown instanceof GraphQLError
+        ? thrown
+        : new GraphQLError(thrown instanceof Error ? thrown.message : `Unexpected error value: ${String(thrown)}`, {
+            originalError: thrown instanceof Error ? thrown : undefined,
+          });
+    await options.onErrors([error], context);
+    const { formatted, status, headers } = formatErrors([error]);
+    return { status: status ?? 500, contentType, headers: headers ?? NO_HEADERS, body: JSON.stringify({ errors: formatted }) + '\n' };
+  }
+
   return {
     /** Wraps the gateway Apollo Server loads, to share its executor and follow its schema. */
     attach(gateway: GatewayInterface): GatewayInterface {
@@ -216,25 +230,11 @@ export function createLeanPipeline(options: LeanPipelineOptions) {
       const operation = operationOf(prepared, operationName);
       if (!operation) return;
 
-      // As Apollo Server's sendErrorResponse, for what throws before a result: the error (masked by formatError), and
-      // 500 unless it names a status.
-      const failure = async (thrown: unknown): Promise<LeanResponse> => {
-        const error =
-          thrown instanceof GraphQLError
-            ? thrown
-            : new GraphQLError(thrown instanceof Error ? thrown.message : `Unexpected error value: ${String(thrown)}`, {
-                originalError: thrown instanceof Error ? thrown : undefined,
-              });
-        await options.onErrors([error], context);
-        const { formatted, status, headers } = formatErrors([error]);
-        return { status: status ?? 500, contentType, headers: headers ?? NO_HEADERS, body: JSON.stringify({ errors: formatted }) + '\n' };
-      };
-
       if (context.stats) context.stats.operation = operation.name?.value;
       try {
         await options.didResolveOperation(operation, prepared.schema, variables ?? {}, context);
       } catch (thrown) {
-        return failure(thrown);
+        return failure(thrown, context, contentType);
       }
       let responseHead: unknown;
       const requestContext = {
@@ -268,7 +268,7 @@ export function createLeanPipeline(options: LeanPipelineOptions) {
       try {
         result = await executor(requestContext);
       } catch (thrown) {
-        return failure(thrown);
+        return failure(thrown, context, contentType);
       }
 
       let errors = result.errors as readonly GraphQLError[] | undefined;
@@ -303,4 +303,3 @@ export function createLeanPipeline(options: LeanPipelineOptions) {
     },
   };
 }
-export type LeanPipeline = ReturnType<typeof createLeanPipeline>;
