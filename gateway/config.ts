@@ -130,6 +130,14 @@ const schema = z.object({
   // lean: POSTed JSON operations skip Apollo Server's request pipeline (gateway/leanPipeline.ts); apollo: none do.
   GRAPHQL_PIPELINE: z.enum(['lean', 'apollo']).default('lean'),
   CORS_ORIGINS: z.string().optional(),
+  // Subscriptions (WebSocket at /graphql, SSE at /graphql/stream): limits per instance.
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
+  SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(100),
+  SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+  SUBSCRIPTION_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(65_536),
+  SUBSCRIPTION_PING_INTERVAL_MS: z.coerce.number().int().min(1000).default(12_000),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(1).default(100),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('gatehouse-gateway'),
 });

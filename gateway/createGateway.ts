@@ -28,11 +28,16 @@ import {
   type ContextUser,
   type RevocationBus,
 } from '../auth';
+import proxyAddr from '@fastify/proxy-addr';
+import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../service/eventBus';
 import { serveMetrics, type MetricsServer } from '../service/serveMetrics';
 import { closeGracefully } from '../service/shutdown';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
+import { createSubscriptionHub } from './createSubscriptionHub';
+import { serveEventStream } from './serveEventStream';
+import { serveWebSocket } from './serveWebSocket';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
 import { createLeanPipeline } from './leanPipeline';
@@ -69,6 +74,8 @@ export interface CreateGatewayOptions {
   contextSecret?: string;
   /** An in-process bus shared with the auth subgraph (`npm start`); otherwise Redis (REDIS_URL) or none. */
   revocationBus?: RevocationBus;
+  /** An in-process event bus shared with the subgraphs (`npm start`); otherwise Redis (REDIS_URL) or this process only. */
+  eventBus?: EventBus;
   /**
    * Benchmark only ("auth switched off"): skip token checks and sign this identity for every request. Deliberately
    * not reachable from configuration.
@@ -267,6 +274,53 @@ export async function createGateway(options: CreateGatewayOptions) {
     ],
   });
 
+  // Subscriptions: WebSocket (graphql-ws) on /graphql, SSE (graphql-sse) on /graphql/stream, events from the bus.
+  const ownEventBus = options.eventBus
+    ? undefined
+    : config.REDIS_URL
+      ? createRedisEventBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}events`, commandTimeoutMs: config.REDIS_TIMEOUT_MS })
+      : createMemoryEventBus();
+  const subscriptions = createSubscriptionHub({
+    events: options.eventBus ?? ownEventBus!,
+    limits: {
+      perConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
+      perUser: config.SUBSCRIPTIONS_PER_USER,
+      connectionsPerAddress: config.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
+      queuedResults: config.SUBSCRIPTION_QUEUE_LIMIT,
+    },
+    validationRules: [...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...armor.validationRules],
+    maxTokens: config.MAX_TOKENS,
+    stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
+    metrics,
+    log,
+    now: options.now,
+    async execute({ query, variables, user, address }) {
+      const contextValue: GatewayContext = { user, requestId: randomUUID(), clientAddress: address, setCookies: [], stats: {}, log };
+      const result = await server.executeOperation<Record<string, unknown>>({ query, variables }, { contextValue });
+      return result.body.kind === 'single' ? result.body.singleResult : { errors: [{ message: 'Internal server error' }] };
+    },
+  });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => subscriptions.setSchema(apiSchema, coreSupergraphSdl));
+  revocations.onRevoked((event) => subscriptions.onRevoked(event));
+  const authenticateHeaders = (rawHeaders: readonly string[]) => authenticateRequest(rawHeaders, verifier, revocations, roles);
+  const trustProxy =
+    config.TRUST_PROXY === false
+      ? () => false
+      : typeof config.TRUST_PROXY === 'number'
+        ? (_address: string, hop: number) => hop < (config.TRUST_PROXY as number)
+        : proxyAddr.compile(config.TRUST_PROXY);
+  const webSocket = serveWebSocket({
+    server: app.server,
+    path: '/graphql',
+    hub: subscriptions,
+    authenticate: (authorization) => authenticateHeaders(['authorization', authorization]),
+    addressOf: (request) => proxyAddr(request, trustProxy),
+    maxMessageBytes: config.SUBSCRIPTION_MAX_MESSAGE_BYTES,
+    pingIntervalMs: config.SUBSCRIPTION_PING_INTERVAL_MS,
+    connectionInitTimeoutMs: config.SUBSCRIPTION_INIT_TIMEOUT_MS,
+    log,
+  });
+
   let started = false;
   let jwksRetry: NodeJS.Timeout | undefined;
 
@@ -410,6 +464,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     maxAge: 600,
   });
   app.route({ method: ['GET', 'POST'], url: '/graphql', handler: handleGraphQL });
+  serveEventStream({ app, path: '/graphql/stream', hub: subscriptions, authenticate: authenticateHeaders, log });
   app.get('/health/live', async () => ({ status: 'ok' }));
   // The offline explorer: development only, and only where its packages are installed (not in the image).
   if (!config.isProduction && !registerExplorer(app)) log.info('explorer off: graphiql and react are not installed');
@@ -445,6 +500,7 @@ export async function createGateway(options: CreateGatewayOptions) {
   }
 
   let metricsServer: MetricsServer | undefined;
+  let closing: Promise<void> | undefined;
 
   return {
     app,
@@ -452,6 +508,8 @@ export async function createGateway(options: CreateGatewayOptions) {
     jwks,
     revocations,
     metrics,
+    /** Open subscriptions and their connections. */
+    subscriptions,
     /** The roles file in use (reloaded when it changes). */
     roles,
     /** Where Prometheus scrapes this instance (METRICS_PORT, apart from the public port); set once started. */
@@ -471,21 +529,31 @@ export async function createGateway(options: CreateGatewayOptions) {
       const port = typeof address === 'object' && address ? address.port : config.PORT;
       return `http://${config.HOST}:${port}/graphql`;
     },
-    /** Stops accepting, drains requests in flight, then releases everything. */
-    async close(): Promise<void> {
-      if (jwksRetry) clearTimeout(jwksRetry);
-      // Requests in flight finish; keep-alive connections are closed as they fall idle; after 10 s the rest is cut.
-      await closeGracefully(app);
-      await metricsServer?.close();
-      await server.stop();
-      await client.close();
-      await revocations.close();
-      rateLimits.close();
-      await ownBus?.close();
-      verifier.stop();
-      roles.close();
-      await flushTracing();
+    /** Stops accepting, drains requests in flight, then releases everything (once; later calls wait for it). */
+    close(): Promise<void> {
+      closing ??= shutDown();
+      return closing;
     },
   };
+
+  async function shutDown(): Promise<void> {
+    if (jwksRetry) clearTimeout(jwksRetry);
+    // Subscribers are told to reconnect (to another replica) before the server stops.
+    subscriptions.drain();
+    await webSocket.close();
+    // Requests in flight finish; keep-alive connections are closed as they fall idle; after 10 s the rest is cut.
+    await closeGracefully(app);
+    await metricsServer?.close();
+    await server.stop();
+    await client.close();
+    await revocations.close();
+    await subscriptions.close();
+    await ownEventBus?.close();
+    rateLimits.close();
+    await ownBus?.close();
+    verifier.stop();
+    roles.close();
+    await flushTracing();
+  }
 }
 export type Gateway = Awaited<ReturnType<typeof createGateway>>;

@@ -1,4 +1,11 @@
-import { createRevocationSet, decodeRevocationEvent, type BusState, type RevocationBus, type RevocationSubscription } from '../auth';
+import {
+  createRevocationSet,
+  decodeRevocationEvent,
+  type BusState,
+  type RevocationBus,
+  type RevocationEvent,
+  type RevocationSubscription,
+} from '../auth';
 import type { GatewayMetrics } from './metrics';
 
 export type BusDownPolicy = 'accept' | 'refuse';
@@ -25,11 +32,13 @@ export interface RevocationGuardOptions {
 export function createRevocationGuard(options: RevocationGuardOptions) {
   const now = options.now ?? Date.now;
   const { metrics } = options;
+  const listeners = new Set<(event: RevocationEvent) => void>();
   const set = createRevocationSet({
     now,
-    onApplied: (_event, lagMs) => {
+    onApplied: (event, lagMs) => {
       metrics.revocationLag.observe(lagMs / 1000);
       metrics.revokedEntries.set(set.size);
+      for (const listener of listeners) listener(event);
     },
   });
   let subscription: RevocationSubscription | undefined;
@@ -69,6 +78,11 @@ export function createRevocationGuard(options: RevocationGuardOptions) {
         const event = decodeRevocationEvent(JSON.stringify(raw));
         if (event) set.apply(event);
       }
+    },
+    /** Calls `listener` with each revocation as it is applied (from the bus or announced), e.g. to end subscriptions. */
+    onRevoked(listener: (event: RevocationEvent) => void): () => void {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     get size() {
       return set.size;

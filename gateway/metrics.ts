@@ -84,6 +84,30 @@ export function createGatewayMetrics() {
       help: 'Revoked sessions and tenants held in memory',
       registers: [registry],
     }),
+    subscriptionsActive: new Gauge({
+      name: 'gatehouse_subscriptions_active',
+      help: 'Subscriptions open on this instance, by transport',
+      labelNames: ['transport'] as const,
+      registers: [registry],
+    }),
+    subscriptionsEnded: new Counter({
+      name: 'gatehouse_subscriptions_ended_total',
+      help: 'Subscriptions this instance ended, by reason (complete: the client ended it)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    subscriptionEvents: new Counter({
+      name: 'gatehouse_subscription_deliveries_total',
+      help: 'Events for subscribers: delivered, or skipped (the lookup found nothing the subscriber may see)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    subscriptionLatency: new Histogram({
+      name: 'gatehouse_subscription_delivery_seconds',
+      help: 'Time from an event being published to its payload being handed to the subscriber transport',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
   };
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -18,6 +18,7 @@ import {
 } from '../subgraphs/kit';
 import { DEMO_TOTP_SECRET } from '../subgraphs/auth/data/seed';
 import { createMemoryRevocationBus, type RevocationBus } from '../auth';
+import { createMemoryEventBus } from '../service/eventBus';
 import { localSubgraphs } from './localSubgraphs';
 
 const env = process.env;
@@ -50,10 +51,12 @@ async function main() {
   const revocationBus: RevocationBus | undefined = env.REDIS_URL
     ? undefined
     : createMemoryRevocationBus({ retentionMs: Number(env.REVOCATION_RETENTION_SECONDS ?? 3600) * 1000 });
+  // Likewise the complaints subgraph's events and the gateway's subscriptions.
+  const eventBus = env.REDIS_URL ? undefined : createMemoryEventBus();
   const running: Array<RunningSubgraph & { name: string }> = [];
   for (const subgraph of subgraphs) {
     const config = subgraph.loadConfig(withPort(subgraph.name.toUpperCase(), subgraph.defaultPort));
-    running.push({ name: subgraph.name, ...(await serveSubgraph(subgraph.module, config, { pool, shared: { revocationBus } })) });
+    running.push({ name: subgraph.name, ...(await serveSubgraph(subgraph.module, config, { pool, shared: { revocationBus, eventBus } })) });
   }
 
   const subgraphUrls = Object.fromEntries(running.map((service) => [`SUBGRAPH_${service.name.toUpperCase()}_URL`, service.url]));
@@ -67,7 +70,7 @@ async function main() {
     PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000',
     METRICS_PORT: env.GATEWAY_METRICS_PORT ?? env.METRICS_PORT ?? '9400',
   });
-  const gateway = await createGateway({ config: gatewayConfig, revocationBus });
+  const gateway = await createGateway({ config: gatewayConfig, revocationBus, eventBus });
   const url = await gateway.start();
 
   const tenants = DEMO_TENANTS.map(

@@ -10,6 +10,7 @@ import {
   requireScope,
   requireViewer,
   toPage,
+  type EventPublisher,
   type SubgraphContext,
 } from '../kit';
 import * as data from './data/complaints';
@@ -65,99 +66,131 @@ async function changeComplaint<T>(
 
 const userRef = (id: string | null) => (id ? { __typename: 'User', id } : null);
 
-export const resolvers = {
-  DateTime,
-  Query: {
-    async complaint(_: unknown, args: { id: string }, ctx: Ctx) {
-      const complaint = await visibleComplaint(ctx, args.id);
-      if (!complaint) throw notFound('Complaint not found');
-      return complaint;
+/** What `Subscription.complaintUpdated` tells its subscribers (in each payload's extensions). */
+export type ComplaintChange = 'FILED' | 'ASSIGNED' | 'STATUS_CHANGED' | 'COMMENTED';
+
+/** The complaints subgraph's resolvers; each committed change is announced on `events` for subscriptions. */
+export function createResolvers(events: Pick<EventPublisher, 'announce'>) {
+  // Who may hear of it is who may read it (scopeOf): the filer, and staff of the tenant.
+  const announce = (ctx: Ctx, complaint: Pick<ComplaintRow, 'id' | 'tenant_id' | 'filed_by'>, change: ComplaintChange) =>
+    ctx.afterCommit(async () =>
+      events.announce({
+        topic: 'complaints',
+        id: complaint.id,
+        tenantId: complaint.tenant_id,
+        audience: { userIds: [complaint.filed_by], scope: 'complaint:read:all' },
+        change,
+      }),
+    );
+  return {
+    DateTime,
+    Query: {
+      async complaint(_: unknown, args: { id: string }, ctx: Ctx) {
+        const complaint = await visibleComplaint(ctx, args.id);
+        if (!complaint) throw notFound('Complaint not found');
+        return complaint;
+      },
+      async complaints(_: unknown, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        const page = parsePage(args);
+        const rows = await ctx.db.withTenant(viewer.tenantId, (tx) =>
+          data.listComplaints(tx, scopeOf(viewer), page, { status: args.status }),
+        );
+        return toPage(rows, page);
+      },
     },
-    async complaints(_: unknown, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
-      const viewer = requireViewer(ctx);
-      const page = parsePage(args);
-      const rows = await ctx.db.withTenant(viewer.tenantId, (tx) =>
-        data.listComplaints(tx, scopeOf(viewer), page, { status: args.status }),
-      );
-      return toPage(rows, page);
+    Mutation: {
+      async fileComplaint(
+        _: unknown,
+        args: { input: { subject: string; description: string; relatedRecordId?: string | null } },
+        ctx: Ctx,
+      ) {
+        const viewer = requireViewer(ctx);
+        const subject = text(args.input.subject, 'subject', 200);
+        const description = text(args.input.description, 'description', 20_000);
+        const relatedRecordId = args.input.relatedRecordId ?? null;
+        if (relatedRecordId !== null && !isUuid(relatedRecordId)) throw badUserInput('"relatedRecordId" is not a record id');
+        // Owned by the records subgraph: only a record the caller can see there (@references in the schema).
+        if (relatedRecordId !== null) assertReferenceVisible(ctx, 'record', relatedRecordId, 'Record not found');
+        const complaint = await ctx.db.withTenant(viewer.tenantId, (tx) =>
+          data.insertComplaint(tx, { tenantId: viewer.tenantId, filedBy: viewer.id, subject, description, relatedRecordId }),
+        );
+        await announce(ctx, complaint, 'FILED');
+        return complaint;
+      },
+      async assignComplaint(_: unknown, args: { id: string; assigneeId: string }, ctx: Ctx) {
+        if (!isUuid(args.assigneeId)) throw badUserInput('"assigneeId" is not a user id');
+        assertReferenceVisible(ctx, 'user', args.assigneeId, 'User not found');
+        const complaint = await changeComplaint(ctx, args.id, (tx, complaint, viewer) =>
+          data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId),
+        );
+        if (complaint) await announce(ctx, complaint, 'ASSIGNED');
+        return complaint;
+      },
+      async updateComplaintStatus(_: unknown, args: { id: string; status: ComplaintStatus }, ctx: Ctx) {
+        const complaint = await changeComplaint(ctx, args.id, (tx, complaint, viewer) => {
+          if (!STATUS_TRANSITIONS[complaint.status].includes(args.status)) {
+            throw badUserInput(`A ${complaint.status} complaint cannot become ${args.status}`, 'illegal_transition');
+          }
+          return data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
+        });
+        if (complaint) await announce(ctx, complaint, 'STATUS_CHANGED');
+        return complaint;
+      },
+      async addComplaintComment(_: unknown, args: { id: string; body: string }, ctx: Ctx) {
+        const body = text(args.body, 'body', 5000);
+        // Visible means filed by the caller, or the caller is staff: exactly who may comment.
+        const { complaint, comment } = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => ({
+          complaint,
+          comment: await data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body }),
+        }));
+        await announce(ctx, complaint, 'COMMENTED');
+        return comment;
+      },
     },
-  },
-  Mutation: {
-    async fileComplaint(_: unknown, args: { input: { subject: string; description: string; relatedRecordId?: string | null } }, ctx: Ctx) {
-      const viewer = requireViewer(ctx);
-      const subject = text(args.input.subject, 'subject', 200);
-      const description = text(args.input.description, 'description', 20_000);
-      const relatedRecordId = args.input.relatedRecordId ?? null;
-      if (relatedRecordId !== null && !isUuid(relatedRecordId)) throw badUserInput('"relatedRecordId" is not a record id');
-      // Owned by the records subgraph: only a record the caller can see there (@references in the schema).
-      if (relatedRecordId !== null) assertReferenceVisible(ctx, 'record', relatedRecordId, 'Record not found');
-      return ctx.db.withTenant(viewer.tenantId, (tx) =>
-        data.insertComplaint(tx, { tenantId: viewer.tenantId, filedBy: viewer.id, subject, description, relatedRecordId }),
-      );
-    },
-    async assignComplaint(_: unknown, args: { id: string; assigneeId: string }, ctx: Ctx) {
-      if (!isUuid(args.assigneeId)) throw badUserInput('"assigneeId" is not a user id');
-      assertReferenceVisible(ctx, 'user', args.assigneeId, 'User not found');
-      return changeComplaint(ctx, args.id, (tx, complaint, viewer) => data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId));
-    },
-    async updateComplaintStatus(_: unknown, args: { id: string; status: ComplaintStatus }, ctx: Ctx) {
-      return changeComplaint(ctx, args.id, (tx, complaint, viewer) => {
-        if (!STATUS_TRANSITIONS[complaint.status].includes(args.status)) {
-          throw badUserInput(`A ${complaint.status} complaint cannot become ${args.status}`, 'illegal_transition');
-        }
-        return data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
-      });
-    },
-    async addComplaintComment(_: unknown, args: { id: string; body: string }, ctx: Ctx) {
-      const body = text(args.body, 'body', 5000);
-      // Visible means filed by the caller, or the caller is staff: exactly who may comment.
-      return changeComplaint(ctx, args.id, (tx, complaint, viewer) =>
-        data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body }),
-      );
-    },
-  },
-  Complaint: {
-    __resolveReference: (reference: { id: string }, ctx: Ctx) => visibleComplaint(ctx, reference.id),
-    filedBy: (complaint: ComplaintRow) => userRef(complaint.filed_by),
-    assignee: (complaint: ComplaintRow) => userRef(complaint.assignee_id),
-    relatedRecord: (complaint: ComplaintRow) =>
-      complaint.related_record_id ? { __typename: 'Record', id: complaint.related_record_id } : null,
-    internalNotes: (complaint: ComplaintRow) => complaint.internal_notes,
-    createdAt: (complaint: ComplaintRow) => complaint.created_at,
-    comments(complaint: ComplaintRow, _: unknown, ctx: Ctx) {
-      // The comments of every complaint of the page in one statement (complaints are read within one tenant).
-      const comments = requestLoader<string, CommentRow[]>(ctx, 'comments', (ids) =>
-        ctx.db.withTenant(complaint.tenant_id, async (tx) =>
-          groupedInKeyOrder(await data.listCommentsOf(tx, complaint.tenant_id, ids), ids, (row) => row.complaint_id),
-        ),
-      );
-      return comments.load(complaint.id);
-    },
-  },
-  ComplaintComment: {
-    author: (comment: CommentRow) => userRef(comment.author_id),
-    createdAt: (comment: CommentRow) => comment.created_at,
-  },
-  User: {
-    __resolveReference: (reference: { id: string }, ctx: Ctx) => {
-      requireViewer(ctx);
-      return { id: reference.id };
-    },
-    async complaints(user: { id: string }, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
-      const viewer = requireViewer(ctx);
-      const page = parsePage(args);
-      if (!isUuid(user.id)) return toPage([], page);
-      // The page of every user of the request asking for the same page, in one statement: one loader per page.
-      const status = args.status ?? null;
-      const pages = requestLoader<string, ComplaintRow[]>(
-        ctx,
-        `complaints-of:${status}:${page.limit}:${page.after?.createdAt}:${page.after?.id}`,
-        (ids) =>
-          ctx.db.withTenant(viewer.tenantId, async (tx) =>
-            groupedInKeyOrder(await data.listComplaintsOfFilers(tx, scopeOf(viewer), page, status, ids), ids, (row) => row.filed_by),
+    Complaint: {
+      __resolveReference: (reference: { id: string }, ctx: Ctx) => visibleComplaint(ctx, reference.id),
+      filedBy: (complaint: ComplaintRow) => userRef(complaint.filed_by),
+      assignee: (complaint: ComplaintRow) => userRef(complaint.assignee_id),
+      relatedRecord: (complaint: ComplaintRow) =>
+        complaint.related_record_id ? { __typename: 'Record', id: complaint.related_record_id } : null,
+      internalNotes: (complaint: ComplaintRow) => complaint.internal_notes,
+      createdAt: (complaint: ComplaintRow) => complaint.created_at,
+      comments(complaint: ComplaintRow, _: unknown, ctx: Ctx) {
+        // The comments of every complaint of the page in one statement (complaints are read within one tenant).
+        const comments = requestLoader<string, CommentRow[]>(ctx, 'comments', (ids) =>
+          ctx.db.withTenant(complaint.tenant_id, async (tx) =>
+            groupedInKeyOrder(await data.listCommentsOf(tx, complaint.tenant_id, ids), ids, (row) => row.complaint_id),
           ),
-      );
-      return toPage(await pages.load(user.id), page);
+        );
+        return comments.load(complaint.id);
+      },
     },
-  },
-};
+    ComplaintComment: {
+      author: (comment: CommentRow) => userRef(comment.author_id),
+      createdAt: (comment: CommentRow) => comment.created_at,
+    },
+    User: {
+      __resolveReference: (reference: { id: string }, ctx: Ctx) => {
+        requireViewer(ctx);
+        return { id: reference.id };
+      },
+      async complaints(user: { id: string }, args: { status?: ComplaintStatus; first?: number; after?: string }, ctx: Ctx) {
+        const viewer = requireViewer(ctx);
+        const page = parsePage(args);
+        if (!isUuid(user.id)) return toPage([], page);
+        // The page of every user of the request asking for the same page, in one statement: one loader per page.
+        const status = args.status ?? null;
+        const pages = requestLoader<string, ComplaintRow[]>(
+          ctx,
+          `complaints-of:${status}:${page.limit}:${page.after?.createdAt}:${page.after?.id}`,
+          (ids) =>
+            ctx.db.withTenant(viewer.tenantId, async (tx) =>
+              groupedInKeyOrder(await data.listComplaintsOfFilers(tx, scopeOf(viewer), page, status, ids), ids, (row) => row.filed_by),
+            ),
+        );
+        return toPage(await pages.load(user.id), page);
+      },
+    },
+  };
+}

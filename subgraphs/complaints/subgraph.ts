@@ -1,6 +1,15 @@
 import { join } from 'node:path';
-import { buildSubgraph, loadTypeDefs, type SubgraphService } from '../kit';
-import { resolvers } from './resolvers';
+import {
+  buildSubgraph,
+  createEventPublisher,
+  loadTypeDefs,
+  type Database,
+  type SharedServices,
+  type SubgraphConfig,
+  type SubgraphService,
+} from '../kit';
+import type { ComplaintsConfig } from './config';
+import { createResolvers } from './resolvers';
 import { policies } from './policies';
 
 export { seed } from './data/seed';
@@ -9,9 +18,26 @@ export const defaultPort = 4004;
 export const schemaFile = join(__dirname, 'schema.graphql');
 export const migrationsDir = join(__dirname, 'migrations');
 export const typeDefs = loadTypeDefs(schemaFile);
-export { resolvers, policies };
+export { policies };
 
-/** The complaints subgraph: complaints and their comments. */
-export function createSubgraph(): SubgraphService {
-  return { name, schema: buildSubgraph({ typeDefs, resolvers, policies }) };
+/** The complaints subgraph: complaints and their comments, and the events of `Subscription.complaintUpdated`. */
+export function createSubgraph(
+  config?: SubgraphConfig & Partial<Pick<ComplaintsConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_TIMEOUT_MS'>>,
+  _db?: Database,
+  shared: SharedServices = {},
+): SubgraphService {
+  const events = createEventPublisher({
+    bus: shared.eventBus,
+    redisUrl: config?.REDIS_URL,
+    keyPrefix: config?.REDIS_KEY_PREFIX,
+    redisTimeoutMs: config?.REDIS_TIMEOUT_MS,
+  });
+  return {
+    name,
+    schema: buildSubgraph({ typeDefs, resolvers: createResolvers(events), policies }),
+    registerRoutes(app) {
+      events.useLog(app.log);
+      app.addHook('onClose', () => events.close());
+    },
+  };
 }

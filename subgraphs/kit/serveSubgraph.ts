@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { DEV_CONTEXT_SECRET_FILE, deriveContextKey, flushTracing, loadOrCreateDevSecret, type RevocationBus } from '../../auth';
+import type { EventBus } from '../../service/eventBus';
 import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
 import { createDatabase, requestRoleOf, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
@@ -14,6 +15,8 @@ import type { SubgraphConfig } from './subgraphConfig';
 /** In-process services the launcher shares between the auth subgraph and the gateway (embedded defaults). */
 export interface SharedServices {
   revocationBus?: RevocationBus;
+  /** Events for the gateway's subscriptions (the launcher's in-memory bus, when there is no Redis). */
+  eventBus?: EventBus;
 }
 
 /** What each subgraphs/<name>/subgraph.ts exports. */

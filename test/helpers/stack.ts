@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { generate } from 'otplib';
 import { CONTEXT_HEADER, createSecretBox, deriveContextKey, type PublishedSigningKey, type RevocationBus } from '../../auth';
+import { createMemoryEventBus, type EventBus } from '../../service/eventBus';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config';
 import { createGateway, type CreateGatewayOptions, type Gateway } from '../../gateway/createGateway';
 import { closeGracefully, serveSubgraph, type RunningSubgraph } from '../../subgraphs/kit';
@@ -50,6 +51,8 @@ export interface Stack {
   /** Redis key prefix of this stack (unique per test file), or undefined on the in-memory bus. */
   redisPrefix?: string;
   revocationBus?: RevocationBus;
+  /** The in-memory event bus of the subgraphs and gateways (undefined on Redis). */
+  eventBus?: EventBus;
   issuer: string;
   audience: string;
   supergraphPath: string;
@@ -214,6 +217,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   });
   // Without Redis, the auth subgraph and the gateway share one in-memory bus, as under npm start.
   const revocationBus = redisPrefix ? undefined : auth.createRevocationBus(authConfig as AuthConfig);
+  const eventBus = redisPrefix ? undefined : createMemoryEventBus();
 
   const subgraphs = {} as Stack['subgraphs'];
   let jwksFetches = 0;
@@ -223,7 +227,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     const calls: RecordedCall[] = [];
     const running = await serveSubgraph(module, name === 'auth' ? authConfig : load(subgraphEnv), {
       pool: db.pool,
-      shared: { revocationBus },
+      shared: { revocationBus, eventBus },
       contextKey: deriveContextKey(contextSecret, name),
       logger: options.logger ?? false,
       beforeListen: (app) => {
@@ -258,12 +262,12 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     ...options.gatewayEnv,
   };
   const gatewayConfig = loadGatewayConfig({ ...baseEnv, ...gatewayEnv });
-  const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false, revocationBus });
+  const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false, revocationBus, eventBus });
   const gatewayUrl = await gateway.start();
   const extraGateways: Gateway[] = [];
   async function addGateway(env: Record<string, string> = {}, extra: Pick<CreateGatewayOptions, 'logger' | 'now'> = {}) {
     const config = loadGatewayConfig({ ...baseEnv, ...gatewayEnv, ...env });
-    const another = await createGateway({ config, contextSecret, logger: options.logger ?? false, revocationBus, ...extra });
+    const another = await createGateway({ config, contextSecret, logger: options.logger ?? false, revocationBus, eventBus, ...extra });
     extraGateways.push(another);
     return { gateway: another, url: await another.start() };
   }
@@ -325,6 +329,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     addGateway,
     redisPrefix,
     revocationBus,
+    eventBus,
     issuer,
     audience,
     supergraphPath,

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLError } from 'graphql';
+import { createHandler } from 'graphql-sse/lib/use/fastify';
+import { ErrorCode } from '../auth';
+import type { AuthenticationResult } from './authenticateRequest';
+import type { LiveConnection, SubscriptionHub } from './createSubscriptionHub';
+
+export interface EventStreamOptions {
+  app: FastifyInstance;
+  path: string;
+  hub: SubscriptionHub;
+  authenticate(rawHeaders: readonly string[]): Promise<AuthenticationResult>;
+  log: { info(details: object, message: string): void };
+}
+
+const STATUS: Partial<Record<string, number>> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.STEP_UP_REQUIRED]: 403,
+  [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+};
+
+function refuse(reply: FastifyReply, status: number, code: string, message: string, reason: string) {
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(JSON.stringify({ errors: [{ message, extensions: { code, reason } }] }));
+}
+
+/**
+ * GraphQL over Server-Sent Events (graphql-sse, distinct connections mode: one subscription per request) at `path`.
+ * The token is the request's Authorization header, checked as on POST /graphql; every refusal comes before the
+ * stream opens, as an HTTP status with a coded JSON body. The stream ends with a coded error when access ends.
+ */
+export function serveEventStream(options: EventStreamOptions) {
+  const { hub, log } = options;
+  const connections = new WeakMap<FastifyRequest, LiveConnection>();
+  const handler = createHandler({
+    // Distinct connections only: the single-connection mode's reservations (PUT, stream tokens) are not served.
+    authenticate: () => null,
+    onSubscribe(request, params) {
+      const connection = connections.get(request.raw as FastifyRequest)!;
+      const opened = hub.subscribe(connection, params);
+      if ('errors' in opened) {
+        const [first] = opened.errors as GraphQLError[];
+        return [
+          JSON.stringify({ errors: opened.errors.map((error) => error.toJSON()) }),
+          {
+            status: STATUS[String(first.extensions.code)] ?? 400,
+            statusText: 'Refused',
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+          },
+        ];
+      }
+      return opened.iterator;
+    },
+  });
+
+  async function handle(request: FastifyRequest, reply: FastifyReply) {
+    if (request.headers.accept !== 'text/event-stream') {
+      return refuse(reply, 406, ErrorCode.BAD_USER_INPUT, 'Send "Accept: text/event-stream"', 'accept_event_stream');
+    }
+    if (request.headers['x-graphql-event-stream-token'] !== undefined || request.url.includes('token=')) {
+      return refuse(
+        reply,
+        400,
+        ErrorCode.BAD_USER_INPUT,
+        'Single-connection mode is not served: one subscription per request',
+        'single_connection_mode',
+      );
+    }
+    const auth = await options.authenticate(request.raw.rawHeaders);
+    if (!auth.ok || !auth.user || !auth.principal) {
+      const reason = auth.ok ? 'login_required' : auth.reason;
+      log.info({ reason, clientAddress: request.ip }, 'event stream refused before any subscription');
+      if (!auth.ok && auth.status === 503) {
+        return refuse(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'Token verification is temporarily unavailable', reason);
+      }
+      reply.header('www-authenticate', auth.ok ? 'Bearer' : (auth.wwwAuthenticate ?? 'Bearer'));
+      return refuse(reply, auth.ok ? 401 : auth.status, ErrorCode.UNAUTHENTICATED, 'Invalid or missing access token', reason);
+    }
+    if (!hub.admit(request.ip)) {
+      return refuse(reply, 429, ErrorCode.RATE_LIMITED, 'Too many connections', 'connections_per_address');
+    }
+    const connection = hub.connect({
+      transport: 'sse',
+      address: request.ip,
+      user: auth.user,
+      principal: auth.principal,
+      // The subscription's last event (its coded error) ends the stream; this only cuts a stream that lingers.
+      terminate: () => setTimeout(() => reply.raw.destroyed || reply.raw.end(), 100).unref(),
+    });
+    connections.set(request, connection);
+    reply.raw.once('close', () => {
+      hub.disconnect(connection);
+      hub.release(request.ip);
+    });
+    // graphql-sse writes the response itself.
+    reply.hijack();
+    await handler(request, reply);
+  }
+
+  options.app.route({ method: ['GET', 'POST'], url: options.path, handler: handle });
+}

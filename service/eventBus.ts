@@ -1,0 +1,165 @@
+import { Redis } from 'ioredis';
+
+/**
+ * A change a subgraph announces for subscriptions, and every gateway reads. It names the object (the gateway looks
+ * it up, as each subscriber, through the field the subscription's `@event` directive names) and who may hear of it;
+ * it carries none of the object's data.
+ */
+export interface LiveEvent {
+  /** The `@event(topic:)` it feeds, e.g. "complaints". */
+  topic: string;
+  /** The id the lookup field takes. */
+  id: string;
+  tenantId: string;
+  /**
+   * Who may hear of it, a first filter before any lookup: these users, and holders of `scope`, in the tenant. The
+   * lookup runs as the subscriber, so the subgraph's own rules decide in the end.
+   */
+  audience: { userIds: string[]; scope?: string };
+  /** What happened, e.g. "STATUS_CHANGED"; told to the client in the payload's extensions. */
+  change: string;
+  /** When it was published, ms since the epoch. */
+  at: number;
+}
+
+export type EventBusState = 'live' | 'down';
+
+export interface EventBus {
+  /** Rejects when the event cannot be handed on (the caller decides whether to retry). */
+  publish(event: LiveEvent): Promise<void>;
+  /** Delivers every event published from now on; after a reconnect, those published meanwhile (within retention). */
+  subscribe(onEvent: (event: LiveEvent) => void, onState?: (state: EventBusState) => void): { close(): Promise<void> };
+  close(): Promise<void>;
+}
+
+const isText = (value: unknown, max = 200): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+
+/** Parses an event from the wire; undefined for anything malformed. */
+export function decodeLiveEvent(text: string): LiveEvent | undefined {
+  let value: Record<string, any>;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!value || !isText(value.topic) || !isText(value.id) || !isText(value.tenantId) || !isText(value.change)) return undefined;
+  if (typeof value.at !== 'number' || !value.audience || !Array.isArray(value.audience.userIds)) return undefined;
+  if (!value.audience.userIds.every((id: unknown) => isText(id)) || (value.audience.scope !== undefined && !isText(value.audience.scope)))
+    return undefined;
+  return value as LiveEvent;
+}
+
+/** The embedded default: events within one process (`npm start` runs the subgraphs and the gateway together). */
+export function createMemoryEventBus(): EventBus {
+  const listeners = new Set<(event: LiveEvent) => void>();
+  return {
+    async publish(event) {
+      // A copy per delivery, as a wire would give: no listener sees another's changes.
+      const text = JSON.stringify(event);
+      for (const listener of listeners) listener(decodeLiveEvent(text)!);
+    },
+    subscribe(onEvent, onState) {
+      listeners.add(onEvent);
+      onState?.('live');
+      return {
+        async close() {
+          listeners.delete(onEvent);
+        },
+      };
+    },
+    async close() {
+      listeners.clear();
+    },
+  };
+}
+
+export interface RedisEventBusOptions {
+  url: string;
+  /** The stream's key; default `gatehouse:events`. */
+  key?: string;
+  /** How long events stay on the stream for a reader that reconnects (trimmed by age); default 5 minutes. */
+  retentionMs?: number;
+  /** The longest a publish waits on Redis; default 50 ms. */
+  commandTimeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Events on a Redis stream rather than pub/sub: each gateway reads from the last id it has seen, so one that loses
+ * Redis for a moment delivers, once back, what was published meanwhile (pub/sub would drop it without a trace).
+ * The stream is trimmed by age; readers start at the present (a new subscription wants what happens from now on).
+ */
+export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
+  const key = options.key ?? 'gatehouse:events';
+  const retentionMs = options.retentionMs ?? 300_000;
+  const now = options.now ?? Date.now;
+  const writer = new Redis(options.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    commandTimeout: options.commandTimeoutMs ?? 50,
+  });
+  writer.on('error', () => undefined);
+  const readers = new Set<Redis>();
+
+  return {
+    async publish(event) {
+      if (writer.status === 'wait') await writer.connect();
+      await writer.xadd(key, 'MINID', '~', String(now() - retentionMs), '*', 'event', JSON.stringify(event));
+    },
+    subscribe(onEvent, onState) {
+      const reader = new Redis(options.url, {
+        connectionName: 'gatehouse-event-reader',
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(times * 100, 1000),
+      });
+      readers.add(reader);
+      let closed = false;
+      // Starts after the newest entry (read from Redis: its ids are its own clock's, not ours).
+      let lastId: string | undefined;
+      let state: EventBusState | undefined;
+      const report = (next: EventBusState) => {
+        if (next !== state) onState?.((state = next));
+      };
+      reader.on('error', () => report('down'));
+      reader.on('close', () => report('down'));
+      const loop = async () => {
+        while (!closed) {
+          try {
+            if (lastId === undefined) {
+              const newest = await reader.xrevrange(key, '+', '-', 'COUNT', 1);
+              lastId = newest[0]?.[0] ?? '0-0';
+            }
+            const result = await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', key, lastId);
+            report('live');
+            for (const [, entries] of result ?? []) {
+              for (const [id, fields] of entries) {
+                lastId = id;
+                const event = decodeLiveEvent(fields[1] ?? '');
+                if (event) onEvent(event);
+              }
+            }
+          } catch {
+            if (closed) return;
+            report('down');
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        }
+      };
+      void loop();
+      return {
+        async close() {
+          closed = true;
+          readers.delete(reader);
+          reader.disconnect();
+        },
+      };
+    },
+    async close() {
+      for (const reader of readers) reader.disconnect();
+      readers.clear();
+      writer.disconnect();
+    },
+  };
+}
