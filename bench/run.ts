@@ -20,6 +20,7 @@ import { summariseProfile, type ProfileSummary } from './profile';
 import { GATEWAY_PROCESSES, SCENARIOS, gatewayOf, requestOptions, type GatewayProcess, type ScenarioLetter } from './scenarios';
 import { QUERIES, type QueryKey } from './shapes';
 import { countSqlPerRequest } from './sqlStatements';
+import { measureSubscriptions } from './subscriptions';
 import { coreCpuOf, median, printRounds, summariseRounds, type Row } from './summariseRounds';
 
 const root = resolve(__dirname, '..');
@@ -29,6 +30,9 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const INITIAL_WARMUP = Number(process.env.BENCH_INITIAL_WARMUP_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
+/** The subscription case: this many WebSocket subscribers on one gateway, this many events, revocations. */
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+const SUBSCRIPTION_EVENTS = Number(process.env.BENCH_SUBSCRIPTION_EVENTS ?? 20);
 /**
  * Rounds of the whole scenario table; the figures reported are the medians. Many short rounds rather than a few long
  * ones: the host's speed drifts over seconds, so a ratio is steadier the closer in time its two windows are.
@@ -208,6 +212,9 @@ async function main() {
     RATE_LIMIT_PER_USER: '0',
     RATE_LIMIT_PER_TENANT: '0',
     RATE_LIMIT_PER_ADDRESS: '0',
+    // The subscription case opens SUBSCRIBERS connections of one user from one address.
+    SUBSCRIPTIONS_PER_USER: String(Math.max(100, SUBSCRIBERS)),
+    SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: String(Math.max(50, SUBSCRIBERS)),
     METRICS_PORT: '0',
     ...Object.fromEntries(Object.entries(stack.urls).map(([name, url]) => [`SUBGRAPH_${name.toUpperCase()}_URL`, url])),
   };
@@ -406,6 +413,19 @@ async function main() {
     while ((await post(gateways['gatehouse-b'].url, '{ viewer { userId } }', token)).status === 200 && performance.now() - start < 5000);
     lags.push(performance.now() - start);
   }
+
+  // Subscriptions: SUBSCRIBERS on the (d) gateway, events fanned out, then sessions revoked one by one.
+  const subscriptions = await measureSubscriptions({
+    gatewayUrl: gateways.gatehouse.url,
+    gatewayPid: gateways.gatehouse.pid,
+    redisUrl: env.REDIS_URL!,
+    tokensFile: await mintTokens(SUBSCRIBERS),
+    subscribers: SUBSCRIBERS,
+    events: SUBSCRIPTION_EVENTS,
+    revocations: Math.min(100, SUBSCRIBERS),
+    cpuMs,
+    rssMb,
+  });
 
   // Login refusals must not tell an unknown user from a wrong password or a disabled account, by answer or by time.
   const loginTimes: Record<string, number[]> = { unknownUser: [], wrongPassword: [], disabledAccount: [] };
@@ -611,6 +631,7 @@ async function main() {
     distinctTokens,
     loginRefusalMs: loginTiming,
     revocationLagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), samples: lags.length },
+    subscriptions,
     kidFlood: floodSummary,
   };
   console.log(
@@ -620,6 +641,9 @@ async function main() {
   );
   console.log(
     `Revocation lag across two gateways: p50 ${summary.revocationLagMs.p50.toFixed(1)} ms, p99 ${summary.revocationLagMs.p99.toFixed(1)} ms`,
+  );
+  console.log(
+    `Subscriptions: ${subscriptions.subscribers} on one gateway, ${subscriptions.events} events: ${subscriptions.deliveries}/${subscriptions.expectedDeliveries} delivered, p50 ${subscriptions.deliveryMs.p50} ms, p99 ${subscriptions.deliveryMs.p99} ms from publish; gateway ${subscriptions.gatewayCpuMsPerDelivery.toFixed(3)} ms CPU per delivery, RSS ${subscriptions.gatewayRssMbWithSubscriptions.toFixed(0)} MB; revocation to close p50 ${subscriptions.revocationCloseMs.p50} ms, p99 ${subscriptions.revocationCloseMs.p99} ms (${subscriptions.revocationCloseMs.samples} samples, ${subscriptions.revocationCloseMs.missed} missed)`,
   );
   // With BENCH_RUNS=0 (profile and extras only) there is no flood to report.
   if (RUNS > 0)

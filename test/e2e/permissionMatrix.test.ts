@@ -1,5 +1,6 @@
 import { demoId, type DemoTenant } from '../../subgraphs/kit';
 import { buildPermissionMatrix } from '../../scripts/permissionMatrix';
+import { connectWs } from '../helpers/liveClients';
 import { startStack, type GraphQLResult, type Stack } from '../helpers/stack';
 import { acme, globex, mintAccessToken } from '../helpers/tokens';
 
@@ -20,6 +21,8 @@ interface Probe {
   token?: 'session' | 'minted';
   /** For a probe on someone else's row-scoped object, NOT_FOUND is how a refusal looks. */
   notFoundDenies?: boolean;
+  /** A subscription: subscribed to over the gateway's WebSocket (refused, or open and quiet for a moment). */
+  overWebSocket?: boolean;
 }
 interface ProbeSet {
   own?: Probe;
@@ -247,6 +250,9 @@ for (const field of [
   PROBES[`complaints Complaint.${field}`] = complaintField(field);
 }
 PROBES['records Record.id'] = (s) => both(q(`{ record(id: "${othersPublicRecord(s)}") { id } }`, ['record', 'id']));
+PROBES['complaints Subscription.complaintUpdated'] = both(
+  q('subscription { complaintUpdated { id } }', ['complaintUpdated'], { overWebSocket: true }),
+);
 PROBES['complaints Complaint.id'] = (s) => both(q(`{ complaint(id: "${ownComplaint(s)}") { id } }`, ['complaint', 'id']));
 for (const field of ['id', 'author', 'body', 'createdAt']) PROBES[`complaints ComplaintComment.${field}`] = commentField(field);
 // Ending sessions: run last, with their own tokens (they end the caller's sessions, or the tenant's).
@@ -331,6 +337,22 @@ const { rows, missing, columns } = buildPermissionMatrix();
 // The matrix's columns: anonymous, then the roles of roles.yaml (the demo tenants have one user of each).
 const COLUMNS: Who[] = columns.map((column) => (column === 'anonymous' ? 'ANONYMOUS' : (column as Role)));
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A subscription probe, answered in a query's shape: its refusal (at the field's path), or data when it stayed open. */
+async function subscribeProbe(probe: Probe, token: string | undefined): Promise<GraphQLResult> {
+  const connection = connectWs(stack.gatewayUrl, token === undefined ? {} : { authorization: `Bearer ${token}` });
+  const live = connection.subscribe(probe.query);
+  const closed = await Promise.race([connection.closed, live.ended.then(() => undefined), sleep(300).then(() => undefined)]);
+  await connection.dispose();
+  const refusal = closed
+    ? { message: 'refused', path: probe.path, extensions: { code: 'UNAUTHENTICATED', reason: closed.reason } }
+    : Array.isArray(live.error)
+      ? { ...live.error[0], path: probe.path }
+      : undefined;
+  return { status: 200, headers: new Headers(), body: refusal ? { errors: [refusal] } : { data: { [probe.path[0]]: {} } } };
+}
+
 async function runProbes(probes: Record<string, ProbeSet | ((s: Subject) => ProbeSet)>) {
   const mismatches: string[] = [];
   const unreached: string[] = [];
@@ -355,7 +377,7 @@ async function runProbes(probes: Record<string, ProbeSet | ((s: Subject) => Prob
               : probe.token === 'minted'
                 ? await mintedToken(subject)
                 : sessionTokens.get(`${tenant.slug}:${who}`);
-          const result = await stack.gql(probe.query, { token });
+          const result = probe.overWebSocket ? await subscribeProbe(probe, token) : await stack.gql(probe.query, { token });
           const refusal = refusalOf(result, probe, who);
           checked += 1;
           const where = `${key} as ${who} of ${tenant.slug} (${kind})`;
