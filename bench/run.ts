@@ -20,7 +20,7 @@ import { summariseProfile, type ProfileSummary } from './profile';
 import { GATEWAY_PROCESSES, SCENARIOS, gatewayOf, requestOptions, type GatewayProcess, type ScenarioLetter } from './scenarios';
 import { QUERIES, type QueryKey } from './shapes';
 import { countSqlPerRequest } from './sqlStatements';
-import { measureSubscriptions } from './subscriptions';
+import { describeSubscriptions, measureSubscriptions } from './subscriptions';
 import { coreCpuOf, median, printRounds, summariseRounds, type Row } from './summariseRounds';
 
 const root = resolve(__dirname, '..');
@@ -263,6 +263,32 @@ async function main() {
     if (!response.ok) throw new Error(`minting tokens failed: ${await response.text()}`);
     return file;
   };
+  // Subscriptions: SUBSCRIBERS on the (d) gateway, events fanned out, then sessions revoked one by one.
+  const subscriptionCase = async () =>
+    measureSubscriptions({
+      gatewayUrl: gateways.gatehouse.url,
+      gatewayPid: gateways.gatehouse.pid,
+      redisUrl: env.REDIS_URL!,
+      tokensFile: await mintTokens(SUBSCRIBERS),
+      subscribers: SUBSCRIBERS,
+      events: SUBSCRIPTION_EVENTS,
+      revocations: Math.min(100, SUBSCRIBERS),
+      cpuMs,
+      rssMb,
+    });
+  // BENCH_ONLY=subscriptions: that case alone (its own results file).
+  if (process.env.BENCH_ONLY === 'subscriptions') {
+    const alone = { date: new Date().toISOString(), code: codeVersion(), subscriptions: await subscriptionCase() };
+    console.log(describeSubscriptions(alone.subscriptions));
+    await mkdir(join(root, 'bench/results'), { recursive: true });
+    const out = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}-subscriptions.json`);
+    await writeFile(out, JSON.stringify(alone, null, 2));
+    console.log(`Raw results: ${out}`);
+    for (const child of children) child.kill('SIGKILL');
+    await dropDatabase();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
   // Every (e) window (and the (e) gateway's initial warm-up) draws from a file of new tokens of its own, sized as the
   // slices of the 200 000 tokens minted up front were before (wider than the gateway's token cache).
   const sliceSize = Math.floor(TOKENS / ((RUNS + 1) * E_QUERIES.length));
@@ -414,18 +440,7 @@ async function main() {
     lags.push(performance.now() - start);
   }
 
-  // Subscriptions: SUBSCRIBERS on the (d) gateway, events fanned out, then sessions revoked one by one.
-  const subscriptions = await measureSubscriptions({
-    gatewayUrl: gateways.gatehouse.url,
-    gatewayPid: gateways.gatehouse.pid,
-    redisUrl: env.REDIS_URL!,
-    tokensFile: await mintTokens(SUBSCRIBERS),
-    subscribers: SUBSCRIBERS,
-    events: SUBSCRIPTION_EVENTS,
-    revocations: Math.min(100, SUBSCRIBERS),
-    cpuMs,
-    rssMb,
-  });
+  const subscriptions = await subscriptionCase();
 
   // Login refusals must not tell an unknown user from a wrong password or a disabled account, by answer or by time.
   const loginTimes: Record<string, number[]> = { unknownUser: [], wrongPassword: [], disabledAccount: [] };
@@ -642,9 +657,7 @@ async function main() {
   console.log(
     `Revocation lag across two gateways: p50 ${summary.revocationLagMs.p50.toFixed(1)} ms, p99 ${summary.revocationLagMs.p99.toFixed(1)} ms`,
   );
-  console.log(
-    `Subscriptions: ${subscriptions.subscribers} on one gateway, ${subscriptions.events} events: ${subscriptions.deliveries}/${subscriptions.expectedDeliveries} delivered, p50 ${subscriptions.deliveryMs.p50} ms, p99 ${subscriptions.deliveryMs.p99} ms from publish; gateway ${subscriptions.gatewayCpuMsPerDelivery.toFixed(3)} ms CPU per delivery, RSS ${subscriptions.gatewayRssMbWithSubscriptions.toFixed(0)} MB; revocation to close p50 ${subscriptions.revocationCloseMs.p50} ms, p99 ${subscriptions.revocationCloseMs.p99} ms (${subscriptions.revocationCloseMs.samples} samples, ${subscriptions.revocationCloseMs.missed} missed)`,
-  );
+  console.log(describeSubscriptions(subscriptions));
   // With BENCH_RUNS=0 (profile and extras only) there is no flood to report.
   if (RUNS > 0)
     console.log(

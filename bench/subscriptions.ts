@@ -131,3 +131,8 @@ export async function measureSubscriptions(options: SubscriptionBenchOptions) {
     },
   };
 }
+
+/** One line for the console. */
+export function describeSubscriptions(s: Awaited<ReturnType<typeof measureSubscriptions>>): string {
+  return `Subscriptions: ${s.subscribers} on one gateway, ${s.events} events: ${s.deliveries}/${s.expectedDeliveries} delivered, p50 ${s.deliveryMs.p50} ms, p99 ${s.deliveryMs.p99} ms from publish; gateway ${s.gatewayCpuMsPerDelivery.toFixed(3)} ms CPU per delivery, RSS ${s.gatewayRssMbWithSubscriptions.toFixed(0)} MB; revocation to close p50 ${s.revocationCloseMs.p50} ms, p99 ${s.revocationCloseMs.p99} ms (${s.revocationCloseMs.samples} samples, ${s.revocationCloseMs.missed} missed)`;
+}
