@@ -12,7 +12,7 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import cors from '@fastify/cors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, type FormattedExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   CONTEXT_HEADER,
@@ -296,6 +296,12 @@ export async function createGateway(options: CreateGatewayOptions) {
     now: options.now,
     async execute({ query, variables, user, address }) {
       const contextValue: GatewayContext = { user, requestId: randomUUID(), clientAddress: address, setCookies: [], stats: {}, log };
+      // The lean path where it is on (the same answer as Apollo Server's, for less): the lookup is a POSTed query.
+      const leanAnswer = await lean?.handle(
+        { method: 'POST', contentType: 'application/json', accept: 'application/json', body: { query, variables } },
+        contextValue,
+      );
+      if (leanAnswer) return JSON.parse(leanAnswer.body) as FormattedExecutionResult;
       const result = await server.executeOperation<Record<string, unknown>>({ query, variables }, { contextValue });
       return result.body.kind === 'single' ? result.body.singleResult : { errors: [{ message: 'Internal server error' }] };
     },
