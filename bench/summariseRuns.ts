@@ -27,7 +27,8 @@ const resultsDir = resolve(__dirname, 'results');
 const files = process.argv.slice(2).length
   ? process.argv.slice(2).map((file) => resolve(file))
   : readdirSync(resultsDir)
-      .filter((file) => file.endsWith('.json'))
+      // Full runs only (BENCH_ONLY=subscriptions writes <time>-subscriptions.json).
+      .filter((file) => file.endsWith('.json') && !file.endsWith('-subscriptions.json'))
       .sort()
       .slice(-3)
       .map((file) => join(resultsDir, file));
