@@ -105,6 +105,8 @@ const asGraphQLError = (formatted: GraphQLFormattedError) =>
   });
 const coded = (code: ErrorCode, message: string, reason: string) => publicError(gatehouseError(code, message, { reason }));
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Subscription texts kept parsed and validated, in characters. */
+const MAX_CACHED_CHARS = 1_000_000;
 
 /**
  * The gateway's subscriptions, whatever their transport. A subscription to an `@event` field is held here, not in a
@@ -121,6 +123,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
   let requirements: ReadonlyMap<string, Requirement> = new Map();
   let rules: readonly ValidationRule[] = [...specifiedRules, ...options.validationRules];
   const documents = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
+  let documentChars = 0;
   const lookups = new Map<string, { id: number; query: string }>();
   let nextLookupId = 0;
 
@@ -312,8 +315,13 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
     } catch (error) {
       known = { errors: [coded(ErrorCode.GRAPHQL_PARSE_FAILED, (error as Error).message, 'syntax_error')] };
     }
-    if (documents.size >= 1000) documents.clear();
+    // Bounded by characters, not entries: a text may be up to the WebSocket message limit.
+    if (documentChars + query.length > MAX_CACHED_CHARS) {
+      documents.clear();
+      documentChars = 0;
+    }
     documents.set(query, known);
+    documentChars += query.length;
     return known;
   }
 
@@ -325,6 +333,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
       requirements = readRequirements(parse(supergraphSdl));
       rules = [...specifiedRules, ...options.validationRules];
       documents.clear();
+      documentChars = 0;
       lookups.clear();
     },
     get schema() {
@@ -422,10 +431,13 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
         );
       const refusal = refusalOf(field.name.value, connection.user);
       if (refusal) return { errors: [refusal] };
+      const given = request.variables ?? {};
+      if (typeof given !== 'object' || Array.isArray(given))
+        return refuse(ErrorCode.BAD_USER_INPUT, '"variables" must be an object', 'invalid_variables');
       if (operation.variableDefinitions?.some((definition) => definition.variable.name.value === EVENT_ID_VARIABLE)) {
         return refuse(ErrorCode.BAD_USER_INPUT, `The variable name $${EVENT_ID_VARIABLE} is reserved`, 'variable_reserved');
       }
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (request.variables ?? {}) as Record<string, unknown>);
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], given as Record<string, unknown>);
       if (coerced.errors)
         return { errors: coerced.errors.map((error) => coded(ErrorCode.BAD_USER_INPUT, error.message, 'invalid_variables')) };
       const fieldDefinition = schema.getSubscriptionType()!.getFields()[field.name.value];
@@ -451,7 +463,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
             lookup: live.lookup,
           }),
         };
-        if (lookups.size >= 1000) lookups.clear();
+        if (lookups.size >= 1000) lookups.clear(); // each entry's text is bounded by the message limit
         lookups.set(lookupKey, lookup);
       }
       const subscription: LiveSubscription = {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fastify';
 import { ErrorCode } from '../auth';
 import type { AuthenticationResult } from './authenticateRequest';
@@ -10,7 +10,7 @@ export interface EventStreamOptions {
   path: string;
   hub: SubscriptionHub;
   authenticate(rawHeaders: readonly string[]): Promise<AuthenticationResult>;
-  log: { info(details: object, message: string): void };
+  log: { info(details: object, message: string): void; warn(details: object, message: string): void };
 }
 
 const STATUS: Partial<Record<string, number>> = {
@@ -41,7 +41,13 @@ export function serveEventStream(options: EventStreamOptions) {
     authenticate: () => null,
     onSubscribe(request, params) {
       const connection = connections.get(request.raw as FastifyRequest)!;
-      const opened = hub.subscribe(connection, params);
+      let opened: ReturnType<SubscriptionHub['subscribe']>;
+      try {
+        opened = hub.subscribe(connection, params);
+      } catch (error) {
+        log.warn({ err: error }, 'subscription refused: it could not be prepared');
+        opened = { errors: [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })] };
+      }
       if ('errors' in opened) {
         const [first] = opened.errors as GraphQLError[];
         return [
@@ -61,7 +67,8 @@ export function serveEventStream(options: EventStreamOptions) {
     if (request.headers.accept !== 'text/event-stream') {
       return refuse(reply, 406, ErrorCode.BAD_USER_INPUT, 'Send "Accept: text/event-stream"', 'accept_event_stream');
     }
-    if (request.headers['x-graphql-event-stream-token'] !== undefined || request.url.includes('token=')) {
+    const search = new URL(request.url, 'http://gateway').searchParams;
+    if (request.headers['x-graphql-event-stream-token'] !== undefined || search.has('token')) {
       return refuse(
         reply,
         400,
@@ -70,7 +77,19 @@ export function serveEventStream(options: EventStreamOptions) {
         'single_connection_mode',
       );
     }
-    const auth = await options.authenticate(request.raw.rawHeaders);
+    let auth: AuthenticationResult;
+    try {
+      auth = await options.authenticate(request.raw.rawHeaders);
+    } catch (error) {
+      log.warn({ err: error }, 'event stream token check failed');
+      return refuse(
+        reply,
+        503,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'Token verification is temporarily unavailable',
+        'authentication_unavailable',
+      );
+    }
     if (!auth.ok || !auth.user || !auth.principal) {
       const reason = auth.ok ? 'login_required' : auth.reason;
       log.info({ reason, clientAddress: request.ip }, 'event stream refused before any subscription');

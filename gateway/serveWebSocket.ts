@@ -2,9 +2,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, handleProtocols, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { WebSocketServer } from 'ws';
-import { ErrorCode, gatehouseError } from '../auth';
+import { ErrorCode } from '../auth';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { LiveConnection, SubscriptionHub } from './createSubscriptionHub';
 
@@ -45,6 +45,16 @@ export function serveWebSocket(options: WebSocketOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, handleProtocols });
   const connections = new WeakMap<Context<Record<string, unknown>, Extra>['extra'], LiveConnection>();
   const close = (extra: Extra, code: number, reason: string) => extra.socket.close(code, reason);
+  // A failure of the token check itself (not the client's mistake) is logged, and the client told only that much:
+  // graphql-ws would put a thrown error's message in the close frame.
+  const authenticate = async (authorization: string): Promise<AuthenticationResult> => {
+    try {
+      return await options.authenticate(authorization);
+    } catch (error) {
+      log.warn({ err: error }, 'websocket token check failed');
+      return { ok: false, status: 503, reason: 'authentication_unavailable' };
+    }
+  };
   const refusalCode = (result: Extract<AuthenticationResult, { ok: false }>) =>
     result.status === 503 ? WS_CLOSE.tryAgainLater : WS_CLOSE.unauthorized;
 
@@ -59,7 +69,7 @@ export function serveWebSocket(options: WebSocketOptions) {
           close(ctx.extra, WS_CLOSE.unauthorized, 'login_required');
           return false;
         }
-        const auth = await options.authenticate(authorization);
+        const auth = await authenticate(authorization);
         if (!auth.ok || !auth.user || !auth.principal) {
           const reason = auth.ok ? 'login_required' : auth.reason;
           log.info({ reason, clientAddress: address }, 'websocket refused before any subscription');
@@ -83,7 +93,7 @@ export function serveWebSocket(options: WebSocketOptions) {
         const authorization = payload.authorization;
         delete payload.authorization;
         if (!connection) return;
-        const auth = await options.authenticate(authorization);
+        const auth = await authenticate(authorization);
         if (!auth.ok || !auth.user || !auth.principal) {
           const reason = auth.ok ? 'login_required' : auth.reason;
           Object.assign(payload, { reauthenticated: false, reason });
@@ -101,8 +111,17 @@ export function serveWebSocket(options: WebSocketOptions) {
       },
       onSubscribe(ctx, _id, payload) {
         const connection = connections.get(ctx.extra);
-        if (!connection) return [gatehouseError(ErrorCode.UNAUTHENTICATED, 'Authentication required', { reason: 'login_required' })];
-        const opened = hub.subscribe(connection, payload);
+        if (!connection)
+          return [
+            new GraphQLError('Authentication required', { extensions: { code: ErrorCode.UNAUTHENTICATED, reason: 'login_required' } }),
+          ];
+        let opened: ReturnType<SubscriptionHub['subscribe']>;
+        try {
+          opened = hub.subscribe(connection, payload);
+        } catch (error) {
+          log.warn({ err: error }, 'subscription refused: it could not be prepared');
+          return [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
+        }
         if ('errors' in opened) return opened.errors;
         return {
           schema: hub.schema!,
@@ -121,6 +140,13 @@ export function serveWebSocket(options: WebSocketOptions) {
     wss,
     options.pingIntervalMs,
   );
+
+  // A protocol error (a message over the size limit, invalid UTF-8): ws has closed the socket with its code (1009,
+  // 1007…) already; it goes to the log, not to the console as graphql-ws's own listener would put it.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error) => log.info({ reason: error.message }, 'websocket closed on a protocol error'));
+  });
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((request.url ?? '').split('?')[0] !== options.path) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connectWs, subscribeSse, type WsConnection } from '../helpers/liveClients';
 import type { Gateway } from '../../gateway/createGateway';
 import { startStack, type Stack } from '../helpers/stack';
+import { demoId } from '../../subgraphs/kit';
 import { acme, globex, mintAccessToken, signRaw } from '../helpers/tokens';
 
 /*
@@ -57,10 +58,10 @@ const FEED = /* GraphQL */ `
   }
 `;
 
-async function fileComplaint(token: string, subject = `Broken ${randomUUID().slice(0, 8)}`): Promise<string> {
+async function fileComplaint(token: string, subject = `Broken ${randomUUID().slice(0, 8)}`, relatedRecordId?: string): Promise<string> {
   const result = await stack.gql('mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { id } }', {
     token,
-    variables: { input: { subject, description: 'It does not work' } },
+    variables: { input: { subject, description: 'It does not work', ...(relatedRecordId ? { relatedRecordId } : {}) } },
   });
   expect(result.body.errors).toBeUndefined();
   return result.body.data.fileComplaint.id;
@@ -81,12 +82,16 @@ describe('complaintUpdated over WebSocket and SSE, on two gateways', () => {
     const registered = expectSubscriptions(stack.gateway.subscriptions, hubB);
     const memberToken = await mint(acme.users.member, acme.id);
     const agentToken = await mint(acme.users.agent, acme.id);
-    const member = ws(stack.gatewayUrl, memberToken).subscribe(FEED);
-    const agent = subscribeSse(gatewayB, agentToken, FEED);
+    // Fields of three subgraphs: complaints, users (filedBy) and records (relatedRecord).
+    const feed = FEED.replace('filedBy {', 'relatedRecord { title } filedBy {');
+    const member = ws(stack.gatewayUrl, memberToken).subscribe(feed);
+    const agent = subscribeSse(gatewayB, agentToken, feed);
     open.push(agent);
     await registered(1, 1);
 
-    const id = await fileComplaint(memberToken, 'Printer on fire');
+    const record = demoId(acme, 1, 1); // the member's own
+    const recordTitle = (await stack.gql(`{ record(id: "${record}") { title } }`, { token: memberToken })).body.data.record.title;
+    const id = await fileComplaint(memberToken, 'Printer on fire', record);
     const [forMember, forAgent] = await Promise.all([member.next(), agent.next()]);
 
     expect(forMember.data.complaintUpdated).toEqual({
@@ -94,6 +99,7 @@ describe('complaintUpdated over WebSocket and SSE, on two gateways', () => {
       subject: 'Printer on fire',
       status: 'OPEN',
       internalNotes: null,
+      relatedRecord: { title: recordTitle },
       filedBy: { displayName: 'Acme Member' },
     });
     // The member may not read internal notes: null with FORBIDDEN at its path, as in a query.
@@ -101,7 +107,12 @@ describe('complaintUpdated over WebSocket and SSE, on two gateways', () => {
       expect.objectContaining({ path: ['complaintUpdated', 'internalNotes'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
     ]);
     expect(forMember.extensions.event).toEqual({ change: 'FILED', at: expect.any(String) });
-    expect(forAgent.data.complaintUpdated).toMatchObject({ id, status: 'OPEN', filedBy: { displayName: 'Acme Member' } });
+    expect(forAgent.data.complaintUpdated).toMatchObject({
+      id,
+      status: 'OPEN',
+      relatedRecord: { title: recordTitle },
+      filedBy: { displayName: 'Acme Member' },
+    });
     expect(forAgent.errors).toBeUndefined();
     member.stop();
     agent.stop();
@@ -162,6 +173,28 @@ describe('complaintUpdated over WebSocket and SSE, on two gateways', () => {
     expect((await watch.next()).extensions.event.change).toBe('ASSIGNED');
     expect(watch.results.every((result) => result.data.complaintUpdated.id === id)).toBe(true);
     watch.stop();
+    await registered(0);
+  });
+});
+
+describe('events', () => {
+  it('a mutation retried with the same Idempotency-Key announces its change once', async () => {
+    const registered = expectSubscriptions(stack.gateway.subscriptions);
+    const memberToken = await mint(acme.users.member, acme.id);
+    const live = ws(stack.gatewayUrl, memberToken).subscribe(FEED);
+    await registered(1);
+    const file = () =>
+      stack.gql('mutation { fileComplaint(input: { subject: "Twice?", description: "Sent twice" }) { id } }', {
+        token: memberToken,
+        headers: { 'idempotency-key': idempotencyKey },
+      });
+    const idempotencyKey = randomUUID();
+    const [first, again] = [await file(), await file()];
+    expect(again.body.data.fileComplaint.id).toBe(first.body.data.fileComplaint.id);
+    expect((await live.next()).data.complaintUpdated.id).toBe(first.body.data.fileComplaint.id);
+    await sleep(300);
+    expect(live.results).toHaveLength(1);
+    live.stop();
     await registered(0);
   });
 });
@@ -266,6 +299,7 @@ describe('limits and shutdown', () => {
       SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: '3',
       SUBSCRIPTION_MAX_MESSAGE_BYTES: '2048',
       SUBSCRIPTION_INIT_TIMEOUT_MS: '300',
+      SUBSCRIPTION_PING_INTERVAL_MS: '1000',
     });
   });
 
@@ -319,6 +353,47 @@ describe('limits and shutdown', () => {
     const silent = new WebSocket(limited.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const code = await new Promise<number>((resolve) => silent.on('close', (closeCode) => resolve(closeCode)));
     expect(code).toBe(4408);
+  });
+
+  it('cuts a connection that stops answering pings', async () => {
+    const WebSocket = (await import('ws')).default;
+    const socket = new WebSocket(limited.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(String(data)));
+    socket.on('open', async () =>
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await mint(acme.users.agent, acme.id)}` } }),
+      ),
+    );
+    const started = performance.now();
+    const code = await new Promise<number>((resolve) => socket.on('close', (closeCode) => resolve(closeCode)));
+    expect(messages.map((message) => JSON.parse(message).type)).toEqual(['connection_ack']);
+    expect(code).toBe(1006); // terminated, without a closing handshake
+    expect(performance.now() - started).toBeGreaterThan(1500); // a ping, then one interval without a pong
+  });
+
+  it('refuses SSE requests it does not serve, with coded errors', async () => {
+    const token = await mint(acme.users.agent, acme.id);
+    const post = (url: string, headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify({ query: FEED }),
+      });
+    const notStream = await post(`${limited.url}/stream`, { accept: 'application/json' });
+    expect(notStream.status).toBe(406);
+    expect((await notStream.json()).errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'accept_event_stream' });
+    const reserved = await post(`${limited.url}/stream?token=abc`, { accept: 'text/event-stream' });
+    expect(reserved.status).toBe(400);
+    expect((await reserved.json()).errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'single_connection_mode' });
+    const query = await fetch(`${limited.url}/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      body: JSON.stringify({ query: '{ complaints { nodes { id } } }' }),
+    });
+    expect(query.status).toBe(400);
+    expect((await query.json()).errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'not_a_subscription' });
+    expect(limited.gateway.subscriptions.size.subscriptions).toBe(0);
   });
 
   it('on shutdown tells WebSocket clients to reconnect (1012) and ends SSE streams with SERVICE_UNAVAILABLE', async () => {

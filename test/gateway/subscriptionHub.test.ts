@@ -126,4 +126,24 @@ describe('the subscription hub', () => {
     expect(hub.size.subscriptions).toBe(0);
     expect(lookups).toEqual([]);
   });
+
+  it('refuses variables that are not an object, and a client variable named like the event id', () => {
+    const { hub } = setUp();
+    const agent = caller(acme.users.agent, acme.id);
+    const connection = hub.connect({ transport: 'ws', address: '127.0.0.1', ...agent, terminate: () => undefined });
+    const codes = (request: Record<string, unknown>) => {
+      const refused = hub.subscribe(connection, request);
+      return 'errors' in refused ? refused.errors.map((error) => error.extensions) : 'opened';
+    };
+    expect(codes({ query: 'subscription { complaintUpdated { id } }', variables: 'x' })).toEqual([
+      { code: 'BAD_USER_INPUT', reason: 'invalid_variables' },
+    ]);
+    expect(codes({ query: 'subscription($__gatehouse_event_id: ID) { complaintUpdated(id: $__gatehouse_event_id) { id } }' })).toEqual([
+      { code: 'BAD_USER_INPUT', reason: 'variable_reserved' },
+    ]);
+    expect(codes({ query: 'subscription { complaintUpdated { nope } }' })).toEqual([
+      { code: 'GRAPHQL_VALIDATION_FAILED', reason: 'invalid_operation' },
+    ]);
+    expect(hub.size.subscriptions).toBe(0);
+  });
 });
