@@ -28,16 +28,13 @@ import {
   type ContextUser,
   type RevocationBus,
 } from '../auth';
-import proxyAddr from '@fastify/proxy-addr';
-import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../service/eventBus';
+import type { EventBus } from '../service/eventBus';
 import { serveMetrics, type MetricsServer } from '../service/serveMetrics';
 import { closeGracefully } from '../service/shutdown';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
-import { createSubscriptionHub } from './createSubscriptionHub';
-import { serveEventStream } from './serveEventStream';
-import { serveWebSocket } from './serveWebSocket';
+import { serveSubscriptions } from './serveSubscriptions';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
 import { createLeanPipeline } from './leanPipeline';
@@ -274,23 +271,15 @@ export async function createGateway(options: CreateGatewayOptions) {
     ],
   });
 
-  // Subscriptions: WebSocket (graphql-ws) on /graphql, SSE (graphql-sse) on /graphql/stream, events from the bus.
-  const ownEventBus = options.eventBus
-    ? undefined
-    : config.REDIS_URL
-      ? createRedisEventBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}events`, commandTimeoutMs: config.REDIS_TIMEOUT_MS })
-      : createMemoryEventBus();
-  const subscriptions = createSubscriptionHub({
-    events: options.eventBus ?? ownEventBus!,
-    limits: {
-      perConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
-      perUser: config.SUBSCRIPTIONS_PER_USER,
-      connectionsPerAddress: config.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
-      queuedResults: config.SUBSCRIPTION_QUEUE_LIMIT,
-    },
+  // Subscriptions: WebSocket on /graphql, SSE on /graphql/stream; each event looked up as the subscriber.
+  const subscriptions = serveSubscriptions({
+    app,
+    config,
+    eventBus: options.eventBus,
+    authenticate: (rawHeaders) => authenticateRequest(rawHeaders, verifier, revocations, roles),
     validationRules: [...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...armor.validationRules],
-    maxTokens: config.MAX_TOKENS,
-    stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
+    onSchema: (listener) => gateway.onSchemaLoadOrUpdate(listener),
+    onRevoked: (listener) => revocations.onRevoked(listener),
     metrics,
     log,
     now: options.now,
@@ -305,26 +294,6 @@ export async function createGateway(options: CreateGatewayOptions) {
       const result = await server.executeOperation<Record<string, unknown>>({ query, variables }, { contextValue });
       return result.body.kind === 'single' ? result.body.singleResult : { errors: [{ message: 'Internal server error' }] };
     },
-  });
-  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => subscriptions.setSchema(apiSchema, coreSupergraphSdl));
-  revocations.onRevoked((event) => subscriptions.onRevoked(event));
-  const authenticateHeaders = (rawHeaders: readonly string[]) => authenticateRequest(rawHeaders, verifier, revocations, roles);
-  const trustProxy =
-    config.TRUST_PROXY === false
-      ? () => false
-      : typeof config.TRUST_PROXY === 'number'
-        ? (_address: string, hop: number) => hop < (config.TRUST_PROXY as number)
-        : proxyAddr.compile(config.TRUST_PROXY);
-  const webSocket = serveWebSocket({
-    server: app.server,
-    path: '/graphql',
-    hub: subscriptions,
-    authenticate: (authorization) => authenticateHeaders(['authorization', authorization]),
-    addressOf: (request) => proxyAddr(request, trustProxy),
-    maxMessageBytes: config.SUBSCRIPTION_MAX_MESSAGE_BYTES,
-    pingIntervalMs: config.SUBSCRIPTION_PING_INTERVAL_MS,
-    connectionInitTimeoutMs: config.SUBSCRIPTION_INIT_TIMEOUT_MS,
-    log,
   });
 
   let started = false;
@@ -470,7 +439,6 @@ export async function createGateway(options: CreateGatewayOptions) {
     maxAge: 600,
   });
   app.route({ method: ['GET', 'POST'], url: '/graphql', handler: handleGraphQL });
-  serveEventStream({ app, path: '/graphql/stream', hub: subscriptions, authenticate: authenticateHeaders, log });
   app.get('/health/live', async () => ({ status: 'ok' }));
   // The offline explorer: development only, and only where its packages are installed (not in the image).
   if (!config.isProduction && !registerExplorer(app)) log.info('explorer off: graphiql and react are not installed');
@@ -515,7 +483,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     revocations,
     metrics,
     /** Open subscriptions and their connections. */
-    subscriptions,
+    subscriptions: subscriptions.hub,
     /** The roles file in use (reloaded when it changes). */
     roles,
     /** Where Prometheus scrapes this instance (METRICS_PORT, apart from the public port); set once started. */
@@ -545,8 +513,7 @@ export async function createGateway(options: CreateGatewayOptions) {
   async function shutDown(): Promise<void> {
     if (jwksRetry) clearTimeout(jwksRetry);
     // Subscribers are told to reconnect (to another replica) before the server stops.
-    subscriptions.drain();
-    await webSocket.close();
+    await subscriptions.drain();
     // Requests in flight finish; keep-alive connections are closed as they fall idle; after 10 s the rest is cut.
     await closeGracefully(app);
     await metricsServer?.close();
@@ -554,7 +521,6 @@ export async function createGateway(options: CreateGatewayOptions) {
     await client.close();
     await revocations.close();
     await subscriptions.close();
-    await ownEventBus?.close();
     rateLimits.close();
     await ownBus?.close();
     verifier.stop();

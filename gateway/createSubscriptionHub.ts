@@ -1,37 +1,17 @@
 import {
   GraphQLError,
-  Kind,
-  getOperationAST,
-  parse,
-  specifiedRules,
-  validate,
   type DocumentNode,
   type ExecutionResult,
-  type FieldNode,
   type FormattedExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  type OperationDefinitionNode,
   type ValidationRule,
 } from 'graphql';
-import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
-import {
-  ErrorCode,
-  decide,
-  gatehouseError,
-  hasRecentSecondFactor,
-  hasScope,
-  readRequirements,
-  refusalError,
-  toPublicError,
-  type ContextUser,
-  type Principal,
-  type Requirement,
-  type RevocationEvent,
-} from '../auth';
+import { ErrorCode, hasScope, type ContextUser, type Principal, type RevocationEvent } from '../auth';
 import type { EventBus, LiveEvent } from '../service/eventBus';
 import { createPushIterator, type PushIterator } from './createPushIterator';
-import { EVENT_ID_VARIABLE, buildLookupQuery, liveFieldsOf, type LiveFieldMap } from './liveFields';
+import { EVENT_ID_VARIABLE } from './liveFields';
+import { createSubscriptionPreparer, subscriptionError, type PreparedSubscription } from './prepareSubscription';
 import type { GatewayMetrics } from './metrics';
 
 export type Transport = 'ws' | 'sse';
@@ -59,16 +39,8 @@ export interface LiveConnection {
   terminate(reason: string): void;
 }
 
-interface LiveSubscription {
+interface LiveSubscription extends PreparedSubscription {
   connection: LiveConnection;
-  field: string;
-  topic: string;
-  responseKey: string;
-  /** The `id` argument of the subscription field: only that object's events. */
-  onlyId: string | null;
-  lookup: { id: number; query: string };
-  variables: Record<string, unknown>;
-  variablesKey: string;
   stream: PushIterator<ExecutionResult>;
   /** Deliveries to this subscriber, in event order. */
   tail: Promise<void>;
@@ -94,19 +66,12 @@ export interface SubscriptionHubOptions {
   now?: () => number;
 }
 
-/** What a subscriber is told: the public shape only (no HTTP status, no internal extensions). */
-const publicError = (error: GraphQLError) => {
-  const shown = toPublicError(error).error;
-  return new GraphQLError(shown.message, { extensions: shown.extensions });
-};
 const asGraphQLError = (formatted: GraphQLFormattedError) =>
   Object.assign(new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions }), {
     locations: formatted.locations,
   });
-const coded = (code: ErrorCode, message: string, reason: string) => publicError(gatehouseError(code, message, { reason }));
+const coded = subscriptionError;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Subscription texts kept parsed and validated, in characters. */
-const MAX_CACHED_CHARS = 1_000_000;
 
 /**
  * The gateway's subscriptions, whatever their transport. A subscription to an `@event` field is held here, not in a
@@ -118,14 +83,7 @@ const MAX_CACHED_CHARS = 1_000_000;
 export function createSubscriptionHub(options: SubscriptionHubOptions) {
   const { limits, metrics } = options;
   const now = options.now ?? Date.now;
-  let schema: GraphQLSchema | undefined;
-  let liveFields: LiveFieldMap = new Map();
-  let requirements: ReadonlyMap<string, Requirement> = new Map();
-  let rules: readonly ValidationRule[] = [...specifiedRules, ...options.validationRules];
-  const documents = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
-  let documentChars = 0;
-  const lookups = new Map<string, { id: number; query: string }>();
-  let nextLookupId = 0;
+  const preparer = createSubscriptionPreparer(options);
 
   const connections = new Set<LiveConnection>();
   const bySession = new Map<string, Set<LiveConnection>>();
@@ -146,19 +104,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
     if (set?.delete(value) && !set.size) map.delete(key);
   };
   const userKey = (user: ContextUser) => `${user.tenantId}:${user.id}`;
-  const callerOf = (user: ContextUser) => ({
-    authenticated: true,
-    hasScope: (scope: string) => hasScope(user, scope),
-    steppedUp: hasRecentSecondFactor(user, options.stepUpMaxAgeSeconds, now()),
-  });
-  /** The refusal of the subscription field itself for `user`, if any (deny when it has no rule). */
-  const refusalOf = (field: string, user: ContextUser): GraphQLError | undefined => {
-    const requirement = requirements.get(`Subscription.${field}`);
-    const decision = requirement
-      ? decide(requirement, callerOf(user))
-      : ({ outcome: 'deny', code: 'FORBIDDEN', reason: 'no_rule' } as const);
-    return decision.outcome === 'deny' ? publicError(refusalError(decision, options.stepUpMaxAgeSeconds)) : undefined;
-  };
+  const refusalOf = (field: string, user: ContextUser) => preparer.refusalOf(field, user);
 
   function scheduleExpiry(connection: LiveConnection) {
     if (connection.expiry) clearTimeout(connection.expiry);
@@ -299,45 +245,11 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
     if (state === 'down') options.log.warn({}, 'event bus unreachable; subscriptions get no events until it is back');
   });
 
-  function documentOf(query: string): { document: DocumentNode } | { errors: readonly GraphQLError[] } {
-    let known = documents.get(query);
-    if (known) return known;
-    try {
-      const document = parse(query, { maxTokens: options.maxTokens });
-      const errors = validate(schema!, document, rules);
-      known = errors.length
-        ? {
-            errors: errors.map((error) =>
-              gatehouseError(ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message, { reason: 'invalid_operation' }),
-            ),
-          }
-        : { document };
-    } catch (error) {
-      known = { errors: [coded(ErrorCode.GRAPHQL_PARSE_FAILED, (error as Error).message, 'syntax_error')] };
-    }
-    // Bounded by characters, not entries: a text may be up to the WebSocket message limit.
-    if (documentChars + query.length > MAX_CACHED_CHARS) {
-      documents.clear();
-      documentChars = 0;
-    }
-    documents.set(query, known);
-    documentChars += query.length;
-    return known;
-  }
-
   return {
     /** The supergraph's API schema and SDL, as the gateway loads or updates them. */
-    setSchema(apiSchema: GraphQLSchema, supergraphSdl: string) {
-      schema = apiSchema;
-      liveFields = liveFieldsOf(supergraphSdl);
-      requirements = readRequirements(parse(supergraphSdl));
-      rules = [...specifiedRules, ...options.validationRules];
-      documents.clear();
-      documentChars = 0;
-      lookups.clear();
-    },
+    setSchema: (apiSchema: GraphQLSchema, supergraphSdl: string) => preparer.setSchema(apiSchema, supergraphSdl),
     get schema() {
-      return schema;
+      return preparer.schema;
     },
 
     /** Counts a new transport connection from `address`; false when the address is at its limit. */
@@ -403,46 +315,9 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
       request: { query?: unknown; variables?: unknown; operationName?: unknown },
     ): { errors: readonly GraphQLError[] } | { document: DocumentNode; iterator: AsyncIterableIterator<ExecutionResult> } {
       const refuse = (code: ErrorCode, message: string, reason: string) => ({ errors: [coded(code, message, reason)] });
-      if (!schema) return refuse(ErrorCode.SERVICE_UNAVAILABLE, 'The schema is not loaded yet', 'schema_not_loaded');
       if (connection.closed) return refuse(ErrorCode.UNAUTHENTICATED, 'The connection has ended', 'connection_ended');
-      if (typeof request.query !== 'string') return refuse(ErrorCode.BAD_USER_INPUT, 'The request has no query', 'query_missing');
-      const parsed = documentOf(request.query);
-      if ('errors' in parsed) return parsed;
-      const { document } = parsed;
-      const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-      const operation = getOperationAST(document, operationName);
-      if (!operation) return refuse(ErrorCode.BAD_USER_INPUT, 'The operation to run is not named', 'operation_not_found');
-      if (operation.operation !== 'subscription') {
-        return refuse(
-          ErrorCode.BAD_USER_INPUT,
-          'Only subscriptions are served here; send queries and mutations to POST /graphql',
-          'not_a_subscription',
-        );
-      }
-      const field = operation.selectionSet.selections[0];
-      if (field?.kind !== Kind.FIELD)
-        return refuse(ErrorCode.BAD_USER_INPUT, 'Select the subscription field directly', 'subscription_field_in_fragment');
-      const live = liveFields.get(field.name.value);
-      if (!live)
-        return refuse(
-          ErrorCode.BAD_USER_INPUT,
-          `Subscription.${field.name.value} is not served by this gateway`,
-          'subscription_not_served',
-        );
-      const refusal = refusalOf(field.name.value, connection.user);
-      if (refusal) return { errors: [refusal] };
-      const given = request.variables ?? {};
-      if (typeof given !== 'object' || Array.isArray(given))
-        return refuse(ErrorCode.BAD_USER_INPUT, '"variables" must be an object', 'invalid_variables');
-      if (operation.variableDefinitions?.some((definition) => definition.variable.name.value === EVENT_ID_VARIABLE)) {
-        return refuse(ErrorCode.BAD_USER_INPUT, `The variable name $${EVENT_ID_VARIABLE} is reserved`, 'variable_reserved');
-      }
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], given as Record<string, unknown>);
-      if (coerced.errors)
-        return { errors: coerced.errors.map((error) => coded(ErrorCode.BAD_USER_INPUT, error.message, 'invalid_variables')) };
-      const fieldDefinition = schema.getSubscriptionType()!.getFields()[field.name.value];
-      const args = getArgumentValues(fieldDefinition, field, coerced.coerced) as { id?: string | null };
-
+      const prepared = preparer.prepare(request, connection.user);
+      if ('errors' in prepared) return prepared;
       if (connection.subscriptions.size >= limits.perConnection) {
         return refuse(ErrorCode.RATE_LIMITED, 'Too many subscriptions on this connection', 'subscriptions_per_connection');
       }
@@ -450,39 +325,17 @@ export function createSubscriptionHub(options: SubscriptionHubOptions) {
       if ((perUser.get(key) ?? 0) >= limits.perUser)
         return refuse(ErrorCode.RATE_LIMITED, 'Too many subscriptions for this user', 'subscriptions_per_user');
 
-      const lookupKey = `${operationName ?? ''}\0${request.query}`;
-      let lookup = lookups.get(lookupKey);
-      if (!lookup) {
-        lookup = {
-          id: (nextLookupId += 1),
-          query: buildLookupQuery({
-            schema,
-            document,
-            operation: operation as OperationDefinitionNode,
-            field: field as FieldNode,
-            lookup: live.lookup,
-          }),
-        };
-        if (lookups.size >= 1000) lookups.clear(); // each entry's text is bounded by the message limit
-        lookups.set(lookupKey, lookup);
-      }
       const subscription: LiveSubscription = {
+        ...prepared,
         connection,
-        field: field.name.value,
-        topic: live.topic,
-        responseKey: field.alias?.value ?? field.name.value,
-        onlyId: args.id ?? null,
-        lookup,
-        variables: coerced.coerced,
-        variablesKey: JSON.stringify(coerced.coerced),
         stream: createPushIterator<ExecutionResult>(() => removeSubscription(subscription, 'complete')),
         tail: Promise.resolve(),
       };
       connection.subscriptions.add(subscription);
-      addTo(byTopic, live.topic, subscription);
+      addTo(byTopic, prepared.topic, subscription);
       perUser.set(key, (perUser.get(key) ?? 0) + 1);
       metrics.subscriptionsActive.inc({ transport: connection.transport });
-      return { document, iterator: subscription.stream.iterator };
+      return { document: prepared.document, iterator: subscription.stream.iterator };
     },
 
     onRevoked,

@@ -8,7 +8,7 @@ export interface LiveResults {
   /** Set once the server completed the subscription (or the client saw it end with an error). */
   completed: boolean;
   error?: unknown;
-  /** Resolves with the next result (or the end) after the ones already received. */
+  /** Resolves with the next result not read yet (undefined once the subscription ended without one). */
   next(timeoutMs?: number): Promise<any>;
   /** Resolves when the subscription ends. */
   ended: Promise<void>;
@@ -21,17 +21,19 @@ function collector(): { sink: { next(value: any): void; error(error: unknown): v
     for (const waiter of [...waiters]) if (waiter()) waiters.delete(waiter);
   };
   let endedResolve!: () => void;
+  let read = 0;
   const live: LiveResults = {
     results: [],
     completed: false,
     ended: new Promise<void>((resolve) => (endedResolve = resolve)),
     next(timeoutMs = 5000) {
-      const seen = live.results.length;
+      // Results are read in order, each once: the one after the last read, whenever it arrived.
+      const index = (read += 1) - 1;
       return new Promise((resolve, reject) => {
         const check = () => {
-          if (live.results.length <= seen && !live.completed) return false;
+          if (live.results.length <= index && !live.completed) return false;
           clearTimeout(timer);
-          resolve(live.results[seen]);
+          resolve(live.results[index]);
           return true;
         };
         const timer = setTimeout(() => {

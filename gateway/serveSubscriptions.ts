@@ -1,0 +1,99 @@
+import proxyAddr from '@fastify/proxy-addr';
+import type { FastifyInstance } from 'fastify';
+import type { FormattedExecutionResult, GraphQLSchema, ValidationRule } from 'graphql';
+import type { ContextUser, RevocationEvent } from '../auth';
+import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../service/eventBus';
+import type { AuthenticationResult } from './authenticateRequest';
+import type { GatewayConfig } from './config';
+import { createSubscriptionHub } from './createSubscriptionHub';
+import type { GatewayMetrics } from './metrics';
+import { serveEventStream } from './serveEventStream';
+import { serveWebSocket } from './serveWebSocket';
+
+export interface ServeSubscriptionsOptions {
+  app: FastifyInstance;
+  config: GatewayConfig;
+  /** The launcher's in-process bus; otherwise Redis (REDIS_URL), or one of this process only. */
+  eventBus?: EventBus;
+  /** Checks raw request headers as the HTTP path does (token, revocation, roles). */
+  authenticate(rawHeaders: readonly string[]): Promise<AuthenticationResult>;
+  /** Runs a lookup query as `user`, through the gateway. */
+  execute(request: {
+    query: string;
+    variables: Record<string, unknown>;
+    user: ContextUser;
+    address: string;
+  }): Promise<FormattedExecutionResult>;
+  validationRules: readonly ValidationRule[];
+  onSchema(listener: (schema: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void): unknown;
+  onRevoked(listener: (event: RevocationEvent) => void): unknown;
+  metrics: GatewayMetrics;
+  log: FastifyInstance['log'];
+  now?: () => number;
+}
+
+/**
+ * Subscriptions on the gateway: WebSocket (graphql-ws) on /graphql, SSE (graphql-sse) on /graphql/stream, one hub
+ * fed by the event bus and told of every revocation. `close` tells every client to reconnect, then stops.
+ */
+export function serveSubscriptions(options: ServeSubscriptionsOptions) {
+  const { config, log } = options;
+  const ownEventBus = options.eventBus
+    ? undefined
+    : config.REDIS_URL
+      ? createRedisEventBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}events`, commandTimeoutMs: config.REDIS_TIMEOUT_MS })
+      : createMemoryEventBus();
+  const hub = createSubscriptionHub({
+    events: options.eventBus ?? ownEventBus!,
+    limits: {
+      perConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
+      perUser: config.SUBSCRIPTIONS_PER_USER,
+      connectionsPerAddress: config.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
+      queuedResults: config.SUBSCRIPTION_QUEUE_LIMIT,
+    },
+    validationRules: options.validationRules,
+    maxTokens: config.MAX_TOKENS,
+    stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
+    metrics: options.metrics,
+    log,
+    now: options.now,
+    execute: options.execute,
+  });
+  options.onSchema(({ apiSchema, coreSupergraphSdl }) => hub.setSchema(apiSchema, coreSupergraphSdl));
+  options.onRevoked((event) => hub.onRevoked(event));
+
+  // The client's address as Fastify reads it for HTTP requests (TRUST_PROXY), for the upgrade requests it never sees.
+  const trusted = config.TRUST_PROXY;
+  const trust =
+    trusted === false
+      ? () => false
+      : typeof trusted === 'number'
+        ? (_address: string, hop: number) => hop < trusted
+        : proxyAddr.compile(trusted);
+  const webSocket = serveWebSocket({
+    server: options.app.server,
+    path: '/graphql',
+    hub,
+    authenticate: (authorization) => options.authenticate(['authorization', authorization]),
+    addressOf: (request) => proxyAddr(request, trust),
+    maxMessageBytes: config.SUBSCRIPTION_MAX_MESSAGE_BYTES,
+    pingIntervalMs: config.SUBSCRIPTION_PING_INTERVAL_MS,
+    connectionInitTimeoutMs: config.SUBSCRIPTION_INIT_TIMEOUT_MS,
+    log,
+  });
+  serveEventStream({ app: options.app, path: '/graphql/stream', hub, authenticate: options.authenticate, log });
+
+  return {
+    hub,
+    /** Clients are told to reconnect (to another replica); new WebSockets are no longer taken. */
+    async drain() {
+      hub.drain();
+      await webSocket.close();
+    },
+    /** After the server has stopped: the bus. */
+    async close() {
+      await hub.close();
+      await ownEventBus?.close();
+    },
+  };
+}
