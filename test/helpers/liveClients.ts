@@ -7,6 +7,8 @@ export interface LiveResults {
   results: any[];
   /** Set once the server completed the subscription (or the client saw it end with an error). */
   completed: boolean;
+  /** When it ended (performance.now()). */
+  endedAt?: number;
   error?: unknown;
   /** Resolves with the next result not read yet (undefined once the subscription ended without one). */
   next(timeoutMs?: number): Promise<any>;
@@ -46,6 +48,7 @@ function collector(): { sink: { next(value: any): void; error(error: unknown): v
     stop: () => undefined,
   };
   const end = () => {
+    live.endedAt ??= performance.now();
     live.completed = true;
     endedResolve();
     wake();
