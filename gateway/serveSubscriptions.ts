@@ -1,11 +1,11 @@
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
-import type { FormattedExecutionResult, GraphQLSchema, ValidationRule } from 'graphql';
-import type { ContextUser, RevocationEvent } from '../auth';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { RevocationEvent } from '../auth';
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../service/eventBus';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { GatewayConfig } from './config';
-import { createSubscriptionHub } from './createSubscriptionHub';
+import { createSubscriptionHub, type SubscriptionHubOptions } from './createSubscriptionHub';
 import type { GatewayMetrics } from './metrics';
 import { serveEventStream } from './serveEventStream';
 import { serveWebSocket } from './serveWebSocket';
@@ -18,12 +18,7 @@ export interface ServeSubscriptionsOptions {
   /** Checks raw request headers as the HTTP path does (token, revocation, roles). */
   authenticate(rawHeaders: readonly string[]): Promise<AuthenticationResult>;
   /** Runs a lookup query as `user`, through the gateway. */
-  execute(request: {
-    query: string;
-    variables: Record<string, unknown>;
-    user: ContextUser;
-    address: string;
-  }): Promise<FormattedExecutionResult>;
+  execute: SubscriptionHubOptions['execute'];
   validationRules: readonly ValidationRule[];
   onSchema(listener: (schema: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void): unknown;
   onRevoked(listener: (event: RevocationEvent) => void): unknown;

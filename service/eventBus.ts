@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createStreamWriter, followStream, type StreamState } from './redisStream';
 
 /**
  * A change a subgraph announces for subscriptions, and every gateway reads. It names the object (the gateway looks
@@ -22,7 +22,7 @@ export interface LiveEvent {
   at: number;
 }
 
-export type EventBusState = 'live' | 'down';
+export type EventBusState = StreamState;
 
 export interface EventBus {
   /** Rejects when the event cannot be handed on (the caller decides whether to retry). */
@@ -91,75 +91,41 @@ export interface RedisEventBusOptions {
  */
 export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
   const key = options.key ?? 'gatehouse:events';
-  const retentionMs = options.retentionMs ?? 300_000;
-  const now = options.now ?? Date.now;
-  const writer = new Redis(options.url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: 2000,
-    commandTimeout: options.commandTimeoutMs ?? 50,
+  const writer = createStreamWriter({
+    url: options.url,
+    key,
+    retentionMs: options.retentionMs ?? 300_000,
+    commandTimeoutMs: options.commandTimeoutMs,
+    now: options.now,
   });
-  writer.on('error', () => undefined);
-  const readers = new Set<Redis>();
+  const readers = new Set<{ close(): void }>();
 
   return {
-    async publish(event) {
-      if (writer.status === 'wait') await writer.connect();
-      await writer.xadd(key, 'MINID', '~', String(now() - retentionMs), '*', 'event', JSON.stringify(event));
-    },
+    publish: (event) => writer.append(JSON.stringify(event)),
     subscribe(onEvent, onState) {
-      const reader = new Redis(options.url, {
+      const reader = followStream({
+        url: options.url,
+        key,
         connectionName: 'gatehouse-event-reader',
-        maxRetriesPerRequest: null,
-        retryStrategy: (times) => Math.min(times * 100, 1000),
+        from: 'newest',
+        onEntry(text) {
+          const event = decodeLiveEvent(text);
+          if (event) onEvent(event);
+        },
+        onState,
       });
       readers.add(reader);
-      let closed = false;
-      // Starts after the newest entry (read from Redis: its ids are its own clock's, not ours).
-      let lastId: string | undefined;
-      let state: EventBusState | undefined;
-      const report = (next: EventBusState) => {
-        if (next !== state) onState?.((state = next));
-      };
-      reader.on('error', () => report('down'));
-      reader.on('close', () => report('down'));
-      const loop = async () => {
-        while (!closed) {
-          try {
-            if (lastId === undefined) {
-              const newest = await reader.xrevrange(key, '+', '-', 'COUNT', 1);
-              lastId = newest[0]?.[0] ?? '0-0';
-            }
-            const result = await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', key, lastId);
-            report('live');
-            for (const [, entries] of result ?? []) {
-              for (const [id, fields] of entries) {
-                lastId = id;
-                const event = decodeLiveEvent(fields[1] ?? '');
-                if (event) onEvent(event);
-              }
-            }
-          } catch {
-            if (closed) return;
-            report('down');
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        }
-      };
-      void loop();
       return {
         async close() {
-          closed = true;
           readers.delete(reader);
-          reader.disconnect();
+          reader.close();
         },
       };
     },
     async close() {
-      for (const reader of readers) reader.disconnect();
+      for (const reader of readers) reader.close();
       readers.clear();
-      writer.disconnect();
+      writer.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createStreamWriter, followStream } from '../../service/redisStream';
 import { decodeRevocationEvent, type BusState, type RevocationBus, type RevocationEvent } from './revocationEvents';
 
 export interface RedisRevocationBusOptions {
@@ -19,71 +19,42 @@ export interface RedisRevocationBusOptions {
  */
 export function createRedisRevocationBus(options: RedisRevocationBusOptions): RevocationBus {
   const key = options.key ?? 'gatehouse:revocations';
-  const retentionMs = options.retentionMs ?? 3_600_000;
-  const now = options.now ?? Date.now;
   // Fails fast while Redis is down or slow, so a logout never waits on it (the outbox relay publishes again later).
-  const writer = new Redis(options.url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: 2000,
-    commandTimeout: options.commandTimeoutMs ?? 50,
+  const writer = createStreamWriter({
+    url: options.url,
+    key,
+    retentionMs: options.retentionMs ?? 3_600_000,
+    commandTimeoutMs: options.commandTimeoutMs,
+    now: options.now,
   });
-  writer.on('error', () => undefined);
-  const readers = new Set<Redis>();
+  const readers = new Set<{ close(): void }>();
 
   return {
-    async publish(event: RevocationEvent) {
-      if (writer.status === 'wait') await writer.connect();
-      await writer.xadd(key, 'MINID', '~', String(now() - retentionMs), '*', 'event', JSON.stringify(event));
-    },
+    publish: (event: RevocationEvent) => writer.append(JSON.stringify(event)),
     subscribe(sinceMs, onEvent, onState?: (state: BusState) => void) {
-      const reader = new Redis(options.url, {
+      const reader = followStream({
+        url: options.url,
+        key,
         connectionName: 'gatehouse-revocation-reader',
-        maxRetriesPerRequest: null,
-        retryStrategy: (times) => Math.min(times * 100, 1000),
+        from: `${Math.max(0, Math.floor(sinceMs))}-0`,
+        onEntry(text) {
+          const event = decodeRevocationEvent(text);
+          if (event) onEvent(event);
+        },
+        onState,
       });
       readers.add(reader);
-      let closed = false;
-      let lastId = `${Math.max(0, Math.floor(sinceMs))}-0`;
-      let state: BusState | undefined;
-      const report = (next: BusState) => {
-        if (next !== state) onState?.((state = next));
-      };
-      reader.on('error', () => report('down'));
-      reader.on('close', () => report('down'));
-      const loop = async () => {
-        while (!closed) {
-          try {
-            const result = await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', key, lastId);
-            report('live');
-            for (const [, entries] of result ?? []) {
-              for (const [id, fields] of entries) {
-                lastId = id;
-                const event = decodeRevocationEvent(fields[1] ?? '');
-                if (event) onEvent(event);
-              }
-            }
-          } catch {
-            if (closed) return;
-            report('down');
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        }
-      };
-      void loop();
       return {
         async close() {
-          closed = true;
           readers.delete(reader);
-          reader.disconnect();
+          reader.close();
         },
       };
     },
     async close() {
-      for (const reader of readers) reader.disconnect();
+      for (const reader of readers) reader.close();
       readers.clear();
-      writer.disconnect();
+      writer.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { createContextSigner } from '../../auth';
 import { scopesOf } from '../helpers/scopes';
 import { demoId } from '../../subgraphs/kit';
 import { nextTotpCode, postToSubgraph, startStack, type Stack } from '../helpers/stack';
-import { acme, globex, mintAccessToken } from '../helpers/tokens';
+import { acme, globex, mintFor } from '../helpers/tokens';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -13,15 +13,8 @@ afterAll(async () => {
 });
 
 const codeOf = (result: { body: { errors?: Array<{ extensions?: Record<string, any> }> } }) => result.body.errors?.[0]?.extensions?.code;
-const mint = (user: { id: string; role: string }, tenantId: string, extra: { amr?: string[]; authTime?: number } = {}) =>
-  mintAccessToken(stack.signingKey, {
-    issuer: stack.issuer,
-    audience: stack.audience,
-    userId: user.id,
-    tenantId,
-    roles: [user.role],
-    ...extra,
-  });
+const mint = (user: { id: string; role: string }, tenantId: string, extra: Parameters<typeof mintFor>[3] = {}) =>
+  mintFor(stack, user, tenantId, extra);
 
 describe('object-dependent rules are decided per object', () => {
   it("aliases cannot reuse one object's decision for another: own email yes, a colleague's no", async () => {

@@ -3,7 +3,7 @@ import { connectWs, subscribeSse, type WsConnection } from '../helpers/liveClien
 import type { Gateway } from '../../gateway/createGateway';
 import { startStack, type Stack } from '../helpers/stack';
 import { demoId } from '../../subgraphs/kit';
-import { acme, globex, mintAccessToken, signRaw } from '../helpers/tokens';
+import { acme, globex, mintFor, signRaw } from '../helpers/tokens';
 
 /*
  * Subscriptions through two gateway instances on one bus (Redis in CI, REDIS_URL set; in memory otherwise), over the
@@ -28,16 +28,8 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-type DemoUser = { id: string; role: string };
-const mint = (user: DemoUser, tenantId: string, extra: { now?: number; sessionId?: string } = {}) =>
-  mintAccessToken(stack.signingKey, {
-    issuer: stack.issuer,
-    audience: stack.audience,
-    userId: user.id,
-    tenantId,
-    roles: [user.role],
-    ...extra,
-  });
+const mint = (user: { id: string; role: string }, tenantId: string, extra: Parameters<typeof mintFor>[3] = {}) =>
+  mintFor(stack, user, tenantId, extra);
 const ws = (url: string, token: string | undefined): WsConnection => {
   const connection = connectWs(url, token === undefined ? {} : { authorization: `Bearer ${token}` });
   open.push(connection);

@@ -37,6 +37,23 @@ export async function mintAccessToken(
   return issued.token;
 }
 
+/** Mints a token for a demo user of `tenantId` with a stack's key, issuer and audience (`extra`: the clock, session, amr). */
+export function mintFor(
+  stack: { signingKey: PublishedSigningKey; issuer: string; audience: string },
+  user: { id: string; role: string },
+  tenantId: string,
+  extra: { now?: number; sessionId?: string; amr?: string[]; authTime?: number } = {},
+) {
+  return mintAccessToken(stack.signingKey, {
+    issuer: stack.issuer,
+    audience: stack.audience,
+    userId: user.id,
+    tenantId,
+    roles: [user.role],
+    ...extra,
+  });
+}
+
 /** Signs arbitrary claims and header with a key of our own choosing (for forged tokens). */
 export async function signRaw(header: Record<string, unknown>, claims: JWTPayload, key?: CryptoKey) {
   const signingKey = key ?? (await generateKeyPair('ES256')).privateKey;

@@ -1,0 +1,90 @@
+import { Redis } from 'ioredis';
+
+export type StreamState = 'live' | 'down';
+
+/**
+ * The writer of a Redis stream: fails fast while Redis is down or slow (no offline queue, one retry, a command
+ * timeout), so that a caller never waits on it; the caller decides whether to try again.
+ */
+export function createStreamWriter(options: {
+  url: string;
+  key: string;
+  retentionMs: number;
+  commandTimeoutMs?: number;
+  now?: () => number;
+}) {
+  const now = options.now ?? Date.now;
+  const writer = new Redis(options.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    commandTimeout: options.commandTimeoutMs ?? 50,
+  });
+  writer.on('error', () => undefined);
+  return {
+    /** XADD, trimming entries older than the retention (by age, never by count). */
+    async append(text: string) {
+      if (writer.status === 'wait') await writer.connect();
+      await writer.xadd(options.key, 'MINID', '~', String(now() - options.retentionMs), '*', 'event', text);
+    },
+    close() {
+      writer.disconnect();
+    },
+  };
+}
+
+/**
+ * Follows a Redis stream on a blocking connection of its own, from `from` (an entry id, or `newest`: after the last
+ * entry there now), and after a reconnect from the last id it has seen, so that nothing in between is lost while it is
+ * retained. `onState` reports whether Redis is reachable.
+ */
+export function followStream(options: {
+  url: string;
+  key: string;
+  connectionName: string;
+  from: string | 'newest';
+  onEntry(text: string): void;
+  onState?(state: StreamState): void;
+}): { close(): void } {
+  const reader = new Redis(options.url, {
+    connectionName: options.connectionName,
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+  });
+  let closed = false;
+  let lastId: string | undefined = options.from === 'newest' ? undefined : options.from;
+  let state: StreamState | undefined;
+  const report = (next: StreamState) => {
+    if (next !== state) options.onState?.((state = next));
+  };
+  reader.on('error', () => report('down'));
+  reader.on('close', () => report('down'));
+  const loop = async () => {
+    while (!closed) {
+      try {
+        // Ids are Redis's own clock: "newest" is read from Redis, not guessed from ours.
+        lastId ??= (await reader.xrevrange(options.key, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+        const result = await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', options.key, lastId);
+        report('live');
+        for (const [, entries] of result ?? []) {
+          for (const [id, fields] of entries) {
+            lastId = id;
+            options.onEntry(fields[1] ?? '');
+          }
+        }
+      } catch {
+        if (closed) return;
+        report('down');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
+  void loop();
+  return {
+    close() {
+      closed = true;
+      reader.disconnect();
+    },
+  };
+}
