@@ -1,4 +1,4 @@
-import { createStreamWriter, followStream, type StreamState } from './redisStream';
+import { createStreamBus, type StreamState } from './redisStream';
 
 /**
  * A change a subgraph announces for subscriptions, and every gateway reads. It names the object (the gateway looks
@@ -90,42 +90,18 @@ export interface RedisEventBusOptions {
  * The stream is trimmed by age; readers start at the present (a new subscription wants what happens from now on).
  */
 export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
-  const key = options.key ?? 'gatehouse:events';
-  const writer = createStreamWriter({
+  const bus = createStreamBus<LiveEvent>({
     url: options.url,
-    key,
+    key: options.key ?? 'gatehouse:events',
     retentionMs: options.retentionMs ?? 300_000,
     commandTimeoutMs: options.commandTimeoutMs,
     now: options.now,
+    connectionName: 'gatehouse-event-reader',
+    decode: decodeLiveEvent,
   });
-  const readers = new Set<{ close(): void }>();
-
   return {
-    publish: (event) => writer.append(JSON.stringify(event)),
-    subscribe(onEvent, onState) {
-      const reader = followStream({
-        url: options.url,
-        key,
-        connectionName: 'gatehouse-event-reader',
-        from: 'newest',
-        onEntry(text) {
-          const event = decodeLiveEvent(text);
-          if (event) onEvent(event);
-        },
-        onState,
-      });
-      readers.add(reader);
-      return {
-        async close() {
-          readers.delete(reader);
-          reader.close();
-        },
-      };
-    },
-    async close() {
-      for (const reader of readers) reader.close();
-      readers.clear();
-      writer.close();
-    },
+    publish: bus.publish,
+    subscribe: (onEvent, onState) => bus.follow('newest', onEvent, onState),
+    close: bus.close,
   };
 }

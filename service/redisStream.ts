@@ -88,3 +88,48 @@ export function followStream(options: {
     },
   };
 }
+
+/**
+ * A bus of JSON messages on one Redis stream: `publish` appends (failing fast), `follow` reads from an id or the
+ * newest entry, each follower on a connection of its own; what `decode` refuses is skipped.
+ */
+export function createStreamBus<T>(options: {
+  url: string;
+  key: string;
+  retentionMs: number;
+  commandTimeoutMs?: number;
+  now?: () => number;
+  connectionName: string;
+  decode(text: string): T | undefined;
+}) {
+  const writer = createStreamWriter(options);
+  const readers = new Set<{ close(): void }>();
+  return {
+    publish: (message: T) => writer.append(JSON.stringify(message)),
+    follow(from: string | 'newest', onMessage: (message: T) => void, onState?: (state: StreamState) => void) {
+      const reader = followStream({
+        url: options.url,
+        key: options.key,
+        connectionName: options.connectionName,
+        from,
+        onEntry(text) {
+          const message = options.decode(text);
+          if (message !== undefined) onMessage(message);
+        },
+        onState,
+      });
+      readers.add(reader);
+      return {
+        async close() {
+          readers.delete(reader);
+          reader.close();
+        },
+      };
+    },
+    async close() {
+      for (const reader of readers) reader.close();
+      readers.clear();
+      writer.close();
+    },
+  };
+}

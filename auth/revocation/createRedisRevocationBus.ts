@@ -1,4 +1,4 @@
-import { createStreamWriter, followStream } from '../../service/redisStream';
+import { createStreamBus } from '../../service/redisStream';
 import { decodeRevocationEvent, type BusState, type RevocationBus, type RevocationEvent } from './revocationEvents';
 
 export interface RedisRevocationBusOptions {
@@ -18,43 +18,20 @@ export interface RedisRevocationBusOptions {
  * so a reconnect or a restart within the retention loses nothing.
  */
 export function createRedisRevocationBus(options: RedisRevocationBusOptions): RevocationBus {
-  const key = options.key ?? 'gatehouse:revocations';
-  // Fails fast while Redis is down or slow, so a logout never waits on it (the outbox relay publishes again later).
-  const writer = createStreamWriter({
+  // Publishing fails fast while Redis is down or slow, so a logout never waits on it (the outbox relay publishes again).
+  const bus = createStreamBus<RevocationEvent>({
     url: options.url,
-    key,
+    key: options.key ?? 'gatehouse:revocations',
     retentionMs: options.retentionMs ?? 3_600_000,
     commandTimeoutMs: options.commandTimeoutMs,
     now: options.now,
+    connectionName: 'gatehouse-revocation-reader',
+    decode: decodeRevocationEvent,
   });
-  const readers = new Set<{ close(): void }>();
-
   return {
-    publish: (event: RevocationEvent) => writer.append(JSON.stringify(event)),
-    subscribe(sinceMs, onEvent, onState?: (state: BusState) => void) {
-      const reader = followStream({
-        url: options.url,
-        key,
-        connectionName: 'gatehouse-revocation-reader',
-        from: `${Math.max(0, Math.floor(sinceMs))}-0`,
-        onEntry(text) {
-          const event = decodeRevocationEvent(text);
-          if (event) onEvent(event);
-        },
-        onState,
-      });
-      readers.add(reader);
-      return {
-        async close() {
-          readers.delete(reader);
-          reader.close();
-        },
-      };
-    },
-    async close() {
-      for (const reader of readers) reader.close();
-      readers.clear();
-      writer.close();
-    },
+    publish: bus.publish,
+    subscribe: (sinceMs, onEvent, onState?: (state: BusState) => void) =>
+      bus.follow(`${Math.max(0, Math.floor(sinceMs))}-0`, onEvent, onState),
+    close: bus.close,
   };
 }
