@@ -10,7 +10,8 @@ import {
   requireScope,
   requireViewer,
   toPage,
-  type EventPublisher,
+  type EventOutbox,
+  type Tx,
   type SubgraphContext,
 } from '../kit';
 import * as data from './data/complaints';
@@ -69,19 +70,21 @@ const userRef = (id: string | null) => (id ? { __typename: 'User', id } : null);
 /** What `Subscription.complaintUpdated` tells its subscribers (in each payload's extensions). */
 export type ComplaintChange = 'FILED' | 'ASSIGNED' | 'STATUS_CHANGED' | 'COMMENTED';
 
-/** The complaints subgraph's resolvers; each committed change is announced on `events` for subscriptions. */
-export function createResolvers(events: Pick<EventPublisher, 'announce'>) {
+/**
+ * The complaints subgraph's resolvers. Each change writes its event to the outbox in its own transaction (it is
+ * announced only if it commits), and the outbox is relayed once the request's writes are committed.
+ */
+export function createResolvers(events: Pick<EventOutbox, 'record' | 'flush'>) {
   // Who may hear of it is who may read it (scopeOf): the filer, and staff of the tenant.
-  const announce = (ctx: Ctx, complaint: Pick<ComplaintRow, 'id' | 'tenant_id' | 'filed_by'>, change: ComplaintChange) =>
-    ctx.afterCommit(async () =>
-      events.announce({
-        topic: 'complaints',
-        id: complaint.id,
-        tenantId: complaint.tenant_id,
-        audience: { userIds: [complaint.filed_by], scope: 'complaint:read:all' },
-        change,
-      }),
-    );
+  const announce = (tx: Tx, complaint: Pick<ComplaintRow, 'id' | 'tenant_id' | 'filed_by'>, change: ComplaintChange) =>
+    events.record(tx, {
+      topic: 'complaints',
+      id: complaint.id,
+      tenantId: complaint.tenant_id,
+      audience: { userIds: [complaint.filed_by], scope: 'complaint:read:all' },
+      change,
+    });
+  const relay = (ctx: Ctx) => ctx.afterCommit(async () => void events.flush().catch(() => undefined));
   return {
     DateTime,
     Query: {
@@ -112,39 +115,52 @@ export function createResolvers(events: Pick<EventPublisher, 'announce'>) {
         if (relatedRecordId !== null && !isUuid(relatedRecordId)) throw badUserInput('"relatedRecordId" is not a record id');
         // Owned by the records subgraph: only a record the caller can see there (@references in the schema).
         if (relatedRecordId !== null) assertReferenceVisible(ctx, 'record', relatedRecordId, 'Record not found');
-        const complaint = await ctx.db.withTenant(viewer.tenantId, (tx) =>
-          data.insertComplaint(tx, { tenantId: viewer.tenantId, filedBy: viewer.id, subject, description, relatedRecordId }),
-        );
-        await announce(ctx, complaint, 'FILED');
+        const complaint = await ctx.db.withTenant(viewer.tenantId, async (tx) => {
+          const filed = await data.insertComplaint(tx, {
+            tenantId: viewer.tenantId,
+            filedBy: viewer.id,
+            subject,
+            description,
+            relatedRecordId,
+          });
+          await announce(tx, filed, 'FILED');
+          return filed;
+        });
+        await relay(ctx);
         return complaint;
       },
       async assignComplaint(_: unknown, args: { id: string; assigneeId: string }, ctx: Ctx) {
         if (!isUuid(args.assigneeId)) throw badUserInput('"assigneeId" is not a user id');
         assertReferenceVisible(ctx, 'user', args.assigneeId, 'User not found');
-        const complaint = await changeComplaint(ctx, args.id, (tx, complaint, viewer) =>
-          data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId),
-        );
-        if (complaint) await announce(ctx, complaint, 'ASSIGNED');
+        const complaint = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => {
+          const assigned = await data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId);
+          await announce(tx, assigned, 'ASSIGNED');
+          return assigned;
+        });
+        await relay(ctx);
         return complaint;
       },
       async updateComplaintStatus(_: unknown, args: { id: string; status: ComplaintStatus }, ctx: Ctx) {
-        const complaint = await changeComplaint(ctx, args.id, (tx, complaint, viewer) => {
+        const complaint = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => {
           if (!STATUS_TRANSITIONS[complaint.status].includes(args.status)) {
             throw badUserInput(`A ${complaint.status} complaint cannot become ${args.status}`, 'illegal_transition');
           }
-          return data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
+          const changed = await data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
+          await announce(tx, changed, 'STATUS_CHANGED');
+          return changed;
         });
-        if (complaint) await announce(ctx, complaint, 'STATUS_CHANGED');
+        await relay(ctx);
         return complaint;
       },
       async addComplaintComment(_: unknown, args: { id: string; body: string }, ctx: Ctx) {
         const body = text(args.body, 'body', 5000);
         // Visible means filed by the caller, or the caller is staff: exactly who may comment.
-        const { complaint, comment } = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => ({
-          complaint,
-          comment: await data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body }),
-        }));
-        await announce(ctx, complaint, 'COMMENTED');
+        const comment = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => {
+          const added = await data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body });
+          await announce(tx, complaint, 'COMMENTED');
+          return added;
+        });
+        await relay(ctx);
         return comment;
       },
     },

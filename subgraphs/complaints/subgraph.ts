@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
   buildSubgraph,
-  createEventPublisher,
+  createEventOutbox,
   loadTypeDefs,
   type Database,
   type SharedServices,
@@ -22,21 +22,23 @@ export { policies };
 
 /** The complaints subgraph: complaints and their comments, and the events of `Subscription.complaintUpdated`. */
 export function createSubgraph(
-  config?: SubgraphConfig & Partial<Pick<ComplaintsConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_TIMEOUT_MS'>>,
-  _db?: Database,
+  config: SubgraphConfig & Partial<Pick<ComplaintsConfig, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_TIMEOUT_MS'>>,
+  db: Database,
   shared: SharedServices = {},
 ): SubgraphService {
-  const events = createEventPublisher({
+  const events = createEventOutbox({
+    pool: db.pool,
+    schema: name,
     bus: shared.eventBus,
-    redisUrl: config?.REDIS_URL,
-    keyPrefix: config?.REDIS_KEY_PREFIX,
-    redisTimeoutMs: config?.REDIS_TIMEOUT_MS,
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
   return {
     name,
     schema: buildSubgraph({ typeDefs, resolvers: createResolvers(events), policies }),
     registerRoutes(app) {
-      events.useLog(app.log);
+      events.start(app.log);
       app.addHook('onClose', () => events.close());
     },
   };

@@ -13,4 +13,4 @@ export * from './serveSubgraph';
 export { closeGracefully, closeOnSignals } from '../../service/shutdown';
 export * from './subgraphMetrics';
 export * from './requestLoader';
-export * from './createEventPublisher';
+export * from './createEventOutbox';

@@ -1,6 +1,6 @@
 import { appendFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MigrationError, migrate, requestRoleOf } from '../../subgraphs/kit';
 import * as users from '../../subgraphs/users/subgraph';
 import * as records from '../../subgraphs/records/subgraph';
@@ -20,7 +20,11 @@ afterAll(async () => {
 describe('migrations', () => {
   it('apply once, are tracked in the schema, and are idempotent', async () => {
     // The kit's own (every subgraph gets them, first), then the subgraph's.
-    const files = ['kit/001_idempotency_keys.sql', ...(await readdir(users.migrationsDir)).filter((file) => file.endsWith('.sql')).sort()];
+    const sqlIn = async (dir: string) => (await readdir(dir)).filter((file) => file.endsWith('.sql')).sort();
+    const files = [
+      ...(await sqlIn(resolve(__dirname, '../../subgraphs/kit/migrations'))).map((file) => `kit/${file}`),
+      ...(await sqlIn(users.migrationsDir)),
+    ];
     expect(await migrate(db.pool, { schema: 'users', dir: users.migrationsDir })).toEqual(files);
     expect(await migrate(db.pool, { schema: 'users', dir: users.migrationsDir })).toEqual([]);
     const { rows } = await db.pool.query('SELECT version FROM users.schema_migrations ORDER BY applied_at, version');

@@ -1,0 +1,98 @@
+import type pg from 'pg';
+import { createMemoryEventBus, createRedisEventBus, type EventBus, type LiveEvent } from '../../service/eventBus';
+import type { Tx } from './database';
+
+export interface EventOutboxOptions {
+  pool: pg.Pool;
+  /** The subgraph's schema, which holds its `event_outbox` (a kit migration). */
+  schema: string;
+  /** The launcher's in-process bus (`npm start`); otherwise Redis when `redisUrl` is set, else one of its own. */
+  bus?: EventBus;
+  redisUrl?: string;
+  keyPrefix?: string;
+  redisTimeoutMs?: number;
+  /** How often what could not be published is tried again; default 1 s. */
+  retryIntervalMs?: number;
+}
+
+/**
+ * The events a subgraph announces for subscriptions, through an outbox: `record` writes the event in the transaction
+ * of the change, `flush` (after the commit) hands pending events to the bus and deletes them, and a timer retries
+ * what the bus refused. A change rolled back announces nothing; a bus down at commit time delays its events, never
+ * loses them. Several instances may relay at once: rows are claimed with SKIP LOCKED.
+ */
+export function createEventOutbox(options: EventOutboxOptions) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new TypeError(`createEventOutbox: bad schema name "${options.schema}"`);
+  const table = `${options.schema}.event_outbox`;
+  const ownBus = options.bus
+    ? undefined
+    : options.redisUrl
+      ? createRedisEventBus({
+          url: options.redisUrl,
+          key: `${options.keyPrefix ?? 'gatehouse:'}events`,
+          commandTimeoutMs: options.redisTimeoutMs,
+        })
+      : createMemoryEventBus();
+  const bus = options.bus ?? ownBus!;
+  let log: { warn(details: object, message: string): void } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function flushOnce(): Promise<number> {
+    const client = await options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: string; event: LiveEvent }>(
+        `SELECT id, event FROM ${table} ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`,
+      );
+      const published: string[] = [];
+      for (const row of rows) {
+        try {
+          await bus.publish(row.event);
+          published.push(row.id);
+        } catch (error) {
+          log?.warn({ error: (error as Error).message }, 'event bus unavailable; events wait in the outbox');
+          break;
+        }
+      }
+      if (published.length) await client.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [published]);
+      await client.query('COMMIT');
+      return published.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    bus,
+    /** Writes the event in the change's transaction (`at` is now). */
+    async record(tx: Tx, event: Omit<LiveEvent, 'at'>): Promise<void> {
+      await tx.query(`INSERT INTO ${table} (tenant_id, event) VALUES ($1, $2)`, [event.tenantId, { ...event, at: Date.now() }]);
+    },
+    /**
+     * Publishes what is pending; resolves with how many were published. Passes run one after another, and each call
+     * gets a pass that starts after it was made, so a row committed before the call is included.
+     */
+    flush(): Promise<number> {
+      const pass = queue.then(flushOnce, flushOnce);
+      queue = pass.catch(() => undefined);
+      return pass;
+    },
+    /** Retries on a timer from now on; `logger` hears of a bus that is down. */
+    start(logger?: { warn(details: object, message: string): void }) {
+      log = logger;
+      timer ??= setInterval(() => void this.flush().catch(() => undefined), options.retryIntervalMs ?? 1000);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await queue;
+      await ownBus?.close();
+    },
+  };
+}
+export type EventOutbox = ReturnType<typeof createEventOutbox>;
