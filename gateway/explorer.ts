@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
  */
 export const EXPLORER_PATH = '/explorer';
 
-/** The demo sign-in and the README's cross-subgraph query, each in its own tab. */
+/** The demo sign-in, the README's cross-subgraph query and a subscription, each in its own tab. */
 const LOGIN = /* GraphQL */ `
   # Sign in as a demo user, then copy accessToken into the Headers editor of the next tab.
   mutation SignIn {
@@ -45,6 +45,19 @@ const COMPLAINT = /* GraphQL */ `
     }
   }
 `;
+const LIVE = /* GraphQL */ `
+  # Live updates over SSE, with the token of the Headers editor: file or change a complaint, and it shows here.
+  subscription LiveUpdates {
+    complaintUpdated {
+      id
+      subject
+      status
+      filedBy {
+        displayName
+      }
+    }
+  }
+`;
 /** The text of a tagged template as a person would type it: no leading newline, no indentation from the source. */
 const dedent = (text: string) => text.replace(/^\n/, '').replace(/^ {2}/gm, '');
 const HEADERS_HINT = '{\n  "Authorization": "Bearer <paste accessToken here>"\n}';
@@ -70,15 +83,73 @@ const storage = {
     return ownKeys().length;
   },
 };
+// Subscriptions go to the gateway's SSE endpoint (graphql-sse, one subscription per request) with the Headers
+// editor's headers; stopping one in GraphiQL ends its request.
+const overHttp = GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).href });
+const streamUrl = new URL('/graphql/stream', window.location.href).href;
+async function* readStream(params, headers, signal) {
+  try {
+    const response = await fetch(streamUrl, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify(params),
+      signal,
+    });
+    if (!response.ok || !response.body) {
+      yield await response.json();
+      return;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      for (let end = buffer.indexOf('\\n\\n'); end !== -1; end = buffer.indexOf('\\n\\n')) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = (/^event: ?(.*)$/m.exec(message) || [])[1];
+        const data = message.split('\\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\\n');
+        if (event === 'complete') return;
+        if (event === 'next' && data) yield JSON.parse(data);
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+}
+// GraphiQL's stop calls return(): it must end the request at once, even while the stream is quiet.
+const overSse = (params, headers) => {
+  const controller = new AbortController();
+  const results = readStream(params, headers, controller.signal);
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => results.next(),
+    return: () => {
+      controller.abort();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+  };
+};
+const isSubscription = (params, documentAST) => {
+  const operations = ((documentAST && documentAST.definitions) || []).filter((definition) => definition.kind === 'OperationDefinition');
+  const operation = operations.find((definition) => definition.name && definition.name.value === params.operationName) || operations[0];
+  return Boolean(operation && operation.operation === 'subscription');
+};
+const fetcher = (params, options = {}) =>
+  isSubscription(params, options.documentAST) ? overSse(params, options.headers || {}) : overHttp(params, options);
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, {
-    fetcher: GraphiQL.createFetcher({ url: new URL('/graphql', window.location.href).href }),
+    fetcher,
     storage,
     shouldPersistHeaders: false,
     defaultEditorToolsVisibility: 'headers',
     defaultTabs: ${JSON.stringify([
       { query: dedent(LOGIN), headers: '' },
       { query: dedent(COMPLAINT), headers: HEADERS_HINT },
+      { query: dedent(LIVE), headers: HEADERS_HINT },
     ])},
   }),
 );

@@ -94,6 +94,33 @@ it('signs in, takes the token in the headers editor and runs the cross-subgraph 
   expect(stored).not.toContain(token);
 });
 
+it("runs a subscription over SSE with the headers editor's token, and ends it when stopped", async () => {
+  outside.length = 0;
+  const token = await stack.login('member@acme.example', 'acme');
+  await page.getByRole('tab', { name: /LiveUpdates/ }).click();
+  await page.getByRole('button', { name: 'Headers' }).click();
+  const headers = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
+  await headers.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${token}` }));
+  await page.locator('.graphiql-execute-button').click();
+  for (let i = 0; i < 100 && stack.gateway.subscriptions.size.subscriptions === 0; i += 1) await page.waitForTimeout(50);
+  expect(stack.gateway.subscriptions.size.subscriptions).toBe(1);
+
+  const filed = await stack.gql('mutation { fileComplaint(input: { subject: "Seen live", description: "In the explorer" }) { id } }', {
+    token,
+  });
+  await resultShows('Seen live');
+  const result = JSON.parse(await editorText('.result-window'));
+  expect(result.data.complaintUpdated).toMatchObject({ id: filed.body.data.fileComplaint.id, subject: 'Seen live', status: 'OPEN' });
+
+  // Stopping it in GraphiQL ends the request, and with it the subscription on the gateway.
+  await page.locator('.graphiql-execute-button').click();
+  for (let i = 0; i < 100 && stack.gateway.subscriptions.size.subscriptions > 0; i += 1) await page.waitForTimeout(50);
+  expect(stack.gateway.subscriptions.size.subscriptions).toBe(0);
+  expect(outside).toEqual([]);
+});
+
 it('is not served in production', async () => {
   const production = await stack.addGateway({ NODE_ENV: 'production', CONTEXT_SIGNING_SECRET: stack.contextSecret });
   const explorer = await fetch(production.url.replace(/\/graphql$/, '/explorer'));

@@ -221,6 +221,26 @@ describe('access ends, the stream ends', () => {
     await registered(0);
   });
 
+  it("a demotion by an admin closes the demoted user's subscriptions on both gateways, with token_revoked", async () => {
+    const registered = expectSubscriptions(stack.gateway.subscriptions, hubB);
+    const agent = await stack.loginSession('agent@acme.example', 'acme');
+    const onA = ws(stack.gatewayUrl, agent.accessToken).subscribe(FEED);
+    const onB = subscribeSse(gatewayB, agent.accessToken, FEED);
+    open.push(onB);
+    await registered(1, 1);
+    const admin = await mint(acme.users.admin, acme.id, { amr: ['pwd', 'otp'] });
+    const demoted = await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [MEMBER]) { id } }`, {
+      token: admin,
+    });
+    expect(demoted.body.errors).toBeUndefined();
+    await Promise.all([onA.ended, onB.ended]);
+    for (const live of [onA, onB])
+      expect(live.results.at(-1).errors[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'token_revoked' });
+    await registered(0, 0);
+    // The agent's role back, for the tests after this one.
+    await stack.gql(`mutation { setUserRoles(userId: "${acme.users.agent.id}", roles: [AGENT]) { id } }`, { token: admin });
+  });
+
   it('closes a subscription when its token expires, with token_expired', async () => {
     // Issued 898 s ago with the 900 s lifetime: it expires in about 2 s.
     const token = await mint(acme.users.agent, acme.id, { now: Date.now() - 898_000 });
