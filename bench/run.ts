@@ -33,6 +33,8 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
 /** The subscription case: this many WebSocket subscribers on one gateway, this many events, revocations. */
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const SUBSCRIPTION_EVENTS = Number(process.env.BENCH_SUBSCRIPTION_EVENTS ?? 20);
+/** Distinct tokens among the subscribers (default: one each); subscribers with one token share a lookup. */
+const SUBSCRIPTION_TOKENS = Number(process.env.BENCH_SUBSCRIPTION_TOKENS ?? SUBSCRIBERS);
 /**
  * Rounds of the whole scenario table; the figures reported are the medians. Many short rounds rather than a few long
  * ones: the host's speed drifts over seconds, so a ratio is steadier the closer in time its two windows are.
@@ -269,10 +271,11 @@ async function main() {
       gatewayUrl: gateways.gatehouse.url,
       gatewayPid: gateways.gatehouse.pid,
       redisUrl: env.REDIS_URL!,
-      tokensFile: await mintTokens(SUBSCRIBERS),
+      tokensFile: await mintTokens(SUBSCRIPTION_TOKENS),
       subscribers: SUBSCRIBERS,
+      tokens: SUBSCRIPTION_TOKENS,
       events: SUBSCRIPTION_EVENTS,
-      revocations: Math.min(100, SUBSCRIBERS),
+      revocations: Math.min(100, SUBSCRIPTION_TOKENS),
       cpuMs,
       rssMb,
     });
