@@ -115,9 +115,19 @@ export function serveEventStream(options: EventStreamOptions) {
       hub.disconnect(connection);
       hub.release(request.ip);
     });
-    // graphql-sse writes the response itself.
+    // graphql-sse writes the response itself; a failure of its own is logged and answered coded, never in its words.
     reply.hijack();
-    await handler(request, reply);
+    try {
+      await handler(request, reply);
+    } catch (error) {
+      log.warn({ err: error }, 'event stream failed');
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        reply.raw.end(
+          JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] }),
+        );
+      } else reply.raw.end();
+    }
   }
 
   options.app.route({ method: ['GET', 'POST'], url: options.path, handler: handle });
