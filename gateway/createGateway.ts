@@ -292,7 +292,9 @@ export async function createGateway(options: CreateGatewayOptions) {
       );
       if (leanAnswer) return JSON.parse(leanAnswer.body) as FormattedExecutionResult;
       const result = await server.executeOperation<Record<string, unknown>>({ query, variables }, { contextValue });
-      return result.body.kind === 'single' ? result.body.singleResult : { errors: [{ message: 'Internal server error' }] };
+      return result.body.kind === 'single'
+        ? result.body.singleResult
+        : { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
     },
   });
 

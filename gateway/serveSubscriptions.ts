@@ -38,6 +38,9 @@ export function serveSubscriptions(options: ServeSubscriptionsOptions) {
     : config.REDIS_URL
       ? createRedisEventBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}events`, commandTimeoutMs: config.REDIS_TIMEOUT_MS })
       : createMemoryEventBus();
+  if (!options.eventBus && !config.REDIS_URL) {
+    log.warn('no REDIS_URL: subscriptions on this gateway only hear the events of subgraphs in its own process');
+  }
   const hub = createSubscriptionHub({
     events: options.eventBus ?? ownEventBus!,
     limits: {
