@@ -1,10 +1,9 @@
 import { unauthenticated, type AccessTokenIssuer, type RevocationEvent } from '../../auth';
-import type { Database, Tx } from '../kit';
+import type { Database, OutboxRelay, Tx } from '../kit';
 import { insertAudit, type AuditEntry } from './data/audit';
 import { findRoles } from './data/identities';
 import * as data from './data/sessions';
 import { newOpaqueToken, parseOpaqueToken } from './opaqueTokens';
-import type { RevocationRelay } from './revocationRelay';
 
 export interface SessionTokens {
   accessToken: string;
@@ -17,7 +16,7 @@ export interface SessionTokens {
 export interface SessionServiceOptions {
   db: Database;
   issuer: AccessTokenIssuer;
-  relay: RevocationRelay;
+  relay: Pick<OutboxRelay, 'flush'>;
   sessionTtlSeconds: number;
   accessTokenTtlSeconds: number;
   /** A rotated refresh token presented again within this window lost a race: refused, the family kept. */

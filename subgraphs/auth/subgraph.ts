@@ -6,8 +6,9 @@ import {
   createRedisRevocationBus,
   loadRoleTable,
   type RevocationBus,
+  type RevocationEvent,
 } from '../../auth';
-import { buildSubgraph, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
+import { buildSubgraph, createOutboxRelay, loadTypeDefs, type Database, type SharedServices, type SubgraphService } from '../kit';
 import type { AuthConfig } from './config';
 import { createCredentialService } from './credentials';
 import { createFactorService } from './factors';
@@ -17,7 +18,6 @@ import { createLoginService } from './login';
 import { createPasswordChecker } from './passwords';
 import { policies } from './policies';
 import { createResolvers } from './resolvers';
-import { createRevocationRelay } from './revocationRelay';
 import { loadSecretBox } from './secretBox';
 import { createSessionService } from './sessions';
 import { createThrottle } from './throttle';
@@ -74,8 +74,14 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     redisTimeoutMs: config.REDIS_TIMEOUT_MS,
   });
-  let relayLog: { warn(obj: object, msg: string): void } = { warn: () => undefined };
-  const relay = createRevocationRelay({ pool: db.pool, bus, log: { warn: (obj, msg) => relayLog.warn(obj, msg) } });
+  // Revocations are written to auth.revocation_outbox in the revoking transaction, then relayed to the bus.
+  const relay = createOutboxRelay<RevocationEvent>({
+    pool: db.pool,
+    table: 'auth.revocation_outbox',
+    publish: (event) => bus.publish(event),
+    keepPublished: true,
+    what: 'revocation',
+  });
   const sessions = createSessionService({
     db,
     issuer,
@@ -117,8 +123,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     // credential or token is single-use, a session or challenge is refused once spent.
     idempotentMutations: false,
     registerRoutes(app: FastifyInstance) {
-      relayLog = app.log;
-      relay.start();
+      relay.start(app.log);
       app.get(JWKS_PATH, (_request, reply) => {
         // Short max-age: a rotated key is published well before it signs (KEY_ACTIVATION_DELAY_SECONDS).
         reply
@@ -130,7 +135,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
         reply.header('content-type', 'application/json').header('cache-control', 'public, max-age=300').send(discovery);
       });
       app.addHook('onClose', async () => {
-        relay.stop();
+        await relay.stop();
         await throttle.close();
         await ownBus?.close();
       });

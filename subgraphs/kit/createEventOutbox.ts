@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { createMemoryEventBus, createRedisEventBus, type EventBus, type LiveEvent } from '../../service/eventBus';
+import { createOutboxRelay } from './createOutboxRelay';
 import type { Tx } from './database';
 
 export interface EventOutboxOptions {
@@ -34,37 +35,13 @@ export function createEventOutbox(options: EventOutboxOptions) {
         })
       : createMemoryEventBus();
   const bus = options.bus ?? ownBus!;
-  let log: { warn(details: object, message: string): void } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  async function flushOnce(): Promise<number> {
-    const client = await options.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; event: LiveEvent }>(
-        `SELECT id, event FROM ${table} ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`,
-      );
-      const published: string[] = [];
-      for (const row of rows) {
-        try {
-          await bus.publish(row.event);
-          published.push(row.id);
-        } catch (error) {
-          log?.warn({ error: (error as Error).message }, 'event bus unavailable; events wait in the outbox');
-          break;
-        }
-      }
-      if (published.length) await client.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [published]);
-      await client.query('COMMIT');
-      return published.length;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const relay = createOutboxRelay<LiveEvent>({
+    pool: options.pool,
+    table,
+    publish: (event) => bus.publish(event),
+    what: 'event',
+    intervalMs: options.retryIntervalMs,
+  });
 
   return {
     bus,
@@ -72,25 +49,12 @@ export function createEventOutbox(options: EventOutboxOptions) {
     async record(tx: Tx, event: Omit<LiveEvent, 'at'>): Promise<void> {
       await tx.query(`INSERT INTO ${table} (tenant_id, event) VALUES ($1, $2)`, [event.tenantId, { ...event, at: Date.now() }]);
     },
-    /**
-     * Publishes what is pending; resolves with how many were published. Passes run one after another, and each call
-     * gets a pass that starts after it was made, so a row committed before the call is included.
-     */
-    flush(): Promise<number> {
-      const pass = queue.then(flushOnce, flushOnce);
-      queue = pass.catch(() => undefined);
-      return pass;
-    },
+    /** Publishes what is pending (after the commit); resolves with how many were published. */
+    flush: () => relay.flush(),
     /** Retries on a timer from now on; `logger` hears of a bus that is down. */
-    start(logger?: { warn(details: object, message: string): void }) {
-      log = logger;
-      timer ??= setInterval(() => void this.flush().catch(() => undefined), options.retryIntervalMs ?? 1000);
-      timer.unref();
-    },
+    start: (logger?: { warn(details: object, message: string): void }) => relay.start(logger),
     async close() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await queue;
+      await relay.stop();
       await ownBus?.close();
     },
   };

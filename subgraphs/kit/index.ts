@@ -14,3 +14,4 @@ export { closeGracefully, closeOnSignals } from '../../service/shutdown';
 export * from './subgraphMetrics';
 export * from './requestLoader';
 export * from './createEventOutbox';
+export * from './createOutboxRelay';
