@@ -76,6 +76,8 @@ export function serveWebSocket(options: WebSocketOptions) {
           close(ctx.extra, auth.ok ? WS_CLOSE.unauthorized : refusalCode(auth), reason);
           return false;
         }
+        // The client may have gone while its token was checked: nothing is registered for a closed socket.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
         const connection = hub.connect({
           transport: 'ws',
           address,
