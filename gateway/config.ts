@@ -1,3 +1,4 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -142,6 +143,13 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('gatehouse-gateway'),
 });
 
+function trustsProxyOf(trusted: false | number | string[]): (address: string, hop: number) => boolean {
+  if (trusted === false) return () => false;
+  // A hop count trusts that many proxies nearest the gateway (hop 0 is the one that connects to it).
+  if (typeof trusted === 'number') return (_address, hop) => hop < trusted;
+  return proxyAddr.compile(trusted);
+}
+
 export class ConfigError extends Error {
   name = 'ConfigError';
 }
@@ -181,6 +189,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
     ...value,
     isProduction,
     introspection: value.INTROSPECTION ?? !isProduction,
+    /**
+     * Whether a proxy may name the client (TRUST_PROXY), for `@fastify/proxy-addr`: Fastify's requests and the
+     * WebSocket upgrades it never sees read the client's address the same way.
+     */
+    trustsProxy: trustsProxyOf(value.TRUST_PROXY),
     subgraphUrls: Object.freeze(subgraphUrls),
     subgraphTimeouts: Object.freeze(subgraphTimeouts),
     trustedIssuers: Object.freeze(value.TRUSTED_ISSUERS ?? []),

@@ -34,6 +34,7 @@ import { closeGracefully } from '../service/shutdown';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
+import { refusalBody } from './refusalBody';
 import { serveSubscriptions } from './serveSubscriptions';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
@@ -82,10 +83,6 @@ export interface CreateGatewayOptions {
   now?: () => number;
 }
 
-function refusalBody(code: string, message: string, reason: string) {
-  return JSON.stringify({ errors: [{ message, extensions: { code, reason } }] });
-}
-
 /**
  * Builds the gateway: Apollo Gateway (query planner and executor) on Apollo Server 5, served by Fastify.
  * Each request's bearer token is checked, and its session against the local revocation set, before Apollo Server
@@ -103,9 +100,7 @@ export async function createGateway(options: CreateGatewayOptions) {
         ? false
         : { level: config.LOG_LEVEL, redact: LOG_REDACT, ...(typeof options.logger === 'object' ? options.logger : {}) },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    // A hop count trusts that many proxies nearest the gateway (hop 0 is the one that connects to it).
-    trustProxy:
-      typeof config.TRUST_PROXY === 'number' ? (_address: string, hop: number) => hop < (config.TRUST_PROXY as number) : config.TRUST_PROXY,
+    trustProxy: config.trustsProxy,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
   });

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fastify';
 import { ErrorCode } from '../auth';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { LiveConnection, SubscriptionHub } from './createSubscriptionHub';
+import { subscriptionError } from './prepareSubscription';
+import { refusalBody } from './refusalBody';
 
 export interface EventStreamOptions {
   app: FastifyInstance;
@@ -19,13 +20,14 @@ const STATUS: Partial<Record<string, number>> = {
   [ErrorCode.STEP_UP_REQUIRED]: 403,
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
 };
 
 function refuse(reply: FastifyReply, status: number, code: string, message: string, reason: string) {
   return reply
     .code(status)
     .type('application/json')
-    .send(JSON.stringify({ errors: [{ message, extensions: { code, reason } }] }));
+    .send(refusalBody(code, message, reason));
 }
 
 /**
@@ -46,10 +48,10 @@ export function serveEventStream(options: EventStreamOptions) {
         opened = hub.subscribe(connection, params);
       } catch (error) {
         log.warn({ err: error }, 'subscription refused: it could not be prepared');
-        opened = { errors: [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })] };
+        opened = { errors: [subscriptionError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error', 'internal_error')] };
       }
       if ('errors' in opened) {
-        const [first] = opened.errors as GraphQLError[];
+        const [first] = opened.errors;
         return [
           JSON.stringify({ errors: opened.errors.map((error) => error.toJSON()) }),
           {
@@ -123,9 +125,7 @@ export function serveEventStream(options: EventStreamOptions) {
       log.warn({ err: error }, 'event stream failed');
       if (!reply.raw.headersSent) {
         reply.raw.writeHead(500, { 'content-type': 'application/json' });
-        reply.raw.end(
-          JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] }),
-        );
+        reply.raw.end(refusalBody(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
       } else reply.raw.end();
     }
   }

@@ -2,7 +2,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { RevocationEvent } from '../auth';
-import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../service/eventBus';
+import { openEventBus, type EventBus } from '../service/eventBus';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createSubscriptionHub, type SubscriptionHubOptions } from './createSubscriptionHub';
@@ -33,16 +33,17 @@ export interface ServeSubscriptionsOptions {
  */
 export function serveSubscriptions(options: ServeSubscriptionsOptions) {
   const { config, log } = options;
-  const ownEventBus = options.eventBus
-    ? undefined
-    : config.REDIS_URL
-      ? createRedisEventBus({ url: config.REDIS_URL, key: `${config.REDIS_KEY_PREFIX}events`, commandTimeoutMs: config.REDIS_TIMEOUT_MS })
-      : createMemoryEventBus();
+  const events = openEventBus({
+    shared: options.eventBus,
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+  });
   if (!options.eventBus && !config.REDIS_URL) {
     log.warn('no REDIS_URL: subscriptions on this gateway only hear the events of subgraphs in its own process');
   }
   const hub = createSubscriptionHub({
-    events: options.eventBus ?? ownEventBus!,
+    events: events.bus,
     limits: {
       perConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
       perUser: config.SUBSCRIPTIONS_PER_USER,
@@ -60,20 +61,13 @@ export function serveSubscriptions(options: ServeSubscriptionsOptions) {
   options.onSchema(({ apiSchema, coreSupergraphSdl }) => hub.setSchema(apiSchema, coreSupergraphSdl));
   options.onRevoked((event) => hub.onRevoked(event));
 
-  // The client's address as Fastify reads it for HTTP requests (TRUST_PROXY), for the upgrade requests it never sees.
-  const trusted = config.TRUST_PROXY;
-  const trust =
-    trusted === false
-      ? () => false
-      : typeof trusted === 'number'
-        ? (_address: string, hop: number) => hop < trusted
-        : proxyAddr.compile(trusted);
   const webSocket = serveWebSocket({
     server: options.app.server,
     path: '/graphql',
     hub,
     authenticate: (authorization) => options.authenticate(['authorization', authorization]),
-    addressOf: (request) => proxyAddr(request, trust),
+    // The client's address as Fastify reads it for HTTP requests, for the upgrade requests it never sees.
+    addressOf: (request) => proxyAddr(request, config.trustsProxy),
     maxMessageBytes: config.SUBSCRIPTION_MAX_MESSAGE_BYTES,
     pingIntervalMs: config.SUBSCRIPTION_PING_INTERVAL_MS,
     connectionInitTimeoutMs: config.SUBSCRIPTION_INIT_TIMEOUT_MS,
@@ -91,7 +85,7 @@ export function serveSubscriptions(options: ServeSubscriptionsOptions) {
     /** After the server has stopped: the bus. */
     async close() {
       await hub.close();
-      await ownEventBus?.close();
+      await events.close();
     },
   };
 }

@@ -2,11 +2,13 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { handleProtocols, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { ExecutionArgs } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '../auth';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { LiveConnection, SubscriptionHub } from './createSubscriptionHub';
+import { subscriptionError } from './prepareSubscription';
+import { refusalBody } from './refusalBody';
 
 /** Close codes of the gateway's own (graphql-ws uses 44xx for protocol refusals): the reason string says why. */
 export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403, serviceRestart: 1012, tryAgainLater: 1013 } as const;
@@ -25,8 +27,7 @@ export interface WebSocketOptions {
   log: { info(details: object, message: string): void; warn(details: object, message: string): void };
 }
 
-function refuseUpgrade(socket: Duplex, status: number, text: string, body: object) {
-  const json = JSON.stringify(body);
+function refuseUpgrade(socket: Duplex, status: number, text: string, json: string) {
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
   );
@@ -113,16 +114,13 @@ export function serveWebSocket(options: WebSocketOptions) {
       },
       onSubscribe(ctx, _id, payload) {
         const connection = connections.get(ctx.extra);
-        if (!connection)
-          return [
-            new GraphQLError('Authentication required', { extensions: { code: ErrorCode.UNAUTHENTICATED, reason: 'login_required' } }),
-          ];
+        if (!connection) return [subscriptionError(ErrorCode.UNAUTHENTICATED, 'Authentication required', 'login_required')];
         let opened: ReturnType<SubscriptionHub['subscribe']>;
         try {
           opened = hub.subscribe(connection, payload);
         } catch (error) {
           log.warn({ err: error }, 'subscription refused: it could not be prepared');
-          return [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
+          return [subscriptionError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error', 'internal_error')];
         }
         if ('errors' in opened) return opened.errors;
         return {
@@ -152,15 +150,18 @@ export function serveWebSocket(options: WebSocketOptions) {
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((request.url ?? '').split('?')[0] !== options.path) {
-      refuseUpgrade(socket, 404, 'Not Found', { errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
+      refuseUpgrade(socket, 404, 'Not Found', refusalBody(ErrorCode.NOT_FOUND, 'Not found'));
       return;
     }
     const address = options.addressOf(request);
     if (!hub.admit(address)) {
       log.warn({ clientAddress: address }, 'websocket refused: too many connections from this address');
-      refuseUpgrade(socket, 429, 'Too Many Requests', {
-        errors: [{ message: 'Too many connections', extensions: { code: ErrorCode.RATE_LIMITED, reason: 'connections_per_address' } }],
-      });
+      refuseUpgrade(
+        socket,
+        429,
+        'Too Many Requests',
+        refusalBody(ErrorCode.RATE_LIMITED, 'Too many connections', 'connections_per_address'),
+      );
       return;
     }
     socket.once('close', () => hub.release(address));

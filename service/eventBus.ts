@@ -105,3 +105,20 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
     close: bus.close,
   };
 }
+
+/**
+ * The event bus a service uses: the launcher's in-process one when given (`shared`), else Redis when configured, else
+ * one of this process only. `close` closes only a bus opened here.
+ */
+export function openEventBus(options: { shared?: EventBus; redisUrl?: string; keyPrefix?: string; commandTimeoutMs?: number }) {
+  const own = options.shared
+    ? undefined
+    : options.redisUrl
+      ? createRedisEventBus({
+          url: options.redisUrl,
+          key: `${options.keyPrefix ?? 'gatehouse:'}events`,
+          commandTimeoutMs: options.commandTimeoutMs,
+        })
+      : createMemoryEventBus();
+  return { bus: options.shared ?? own!, close: async () => own?.close() };
+}

@@ -50,21 +50,6 @@ function text(value: string, field: string, max: number): string {
   return trimmed;
 }
 
-/** Runs `change` on a complaint the caller can see, locked; NOT_FOUND otherwise (another tenant's id included). */
-async function changeComplaint<T>(
-  ctx: Ctx,
-  id: string,
-  change: (tx: Parameters<Parameters<Ctx['db']['withTenant']>[1]>[0], complaint: ComplaintRow, viewer: ContextUser) => Promise<T>,
-): Promise<T> {
-  const viewer = requireViewer(ctx);
-  if (!isUuid(id)) throw notFound('Complaint not found');
-  return ctx.db.withTenant(viewer.tenantId, async (tx) => {
-    const complaint = await data.findComplaint(tx, scopeOf(viewer), id, true);
-    if (!complaint) throw notFound('Complaint not found');
-    return change(tx, complaint, viewer);
-  });
-}
-
 const userRef = (id: string | null) => (id ? { __typename: 'User', id } : null);
 
 /** What `Subscription.complaintUpdated` tells its subscribers (in each payload's extensions). */
@@ -85,6 +70,30 @@ export function createResolvers(events: Pick<EventOutbox, 'record' | 'flush'>) {
       change,
     });
   const relay = (ctx: Ctx) => ctx.afterCommit(async () => void events.flush().catch(() => undefined));
+
+  /**
+   * Runs `apply` on a complaint the caller can see, locked (NOT_FOUND otherwise, another tenant's id included), and
+   * announces `change` in the same transaction; relays once it is committed.
+   */
+  async function changeComplaint<T>(
+    ctx: Ctx,
+    id: string,
+    change: ComplaintChange,
+    apply: (tx: Tx, complaint: ComplaintRow, viewer: ContextUser) => Promise<T>,
+  ): Promise<T> {
+    const viewer = requireViewer(ctx);
+    if (!isUuid(id)) throw notFound('Complaint not found');
+    const result = await ctx.db.withTenant(viewer.tenantId, async (tx) => {
+      const complaint = await data.findComplaint(tx, scopeOf(viewer), id, true);
+      if (!complaint) throw notFound('Complaint not found');
+      const applied = await apply(tx, complaint, viewer);
+      // Its id, tenant and filer never change: the locked row names who may hear of it.
+      await announce(tx, complaint, change);
+      return applied;
+    });
+    await relay(ctx);
+    return result;
+  }
   return {
     DateTime,
     Query: {
@@ -132,36 +141,24 @@ export function createResolvers(events: Pick<EventOutbox, 'record' | 'flush'>) {
       async assignComplaint(_: unknown, args: { id: string; assigneeId: string }, ctx: Ctx) {
         if (!isUuid(args.assigneeId)) throw badUserInput('"assigneeId" is not a user id');
         assertReferenceVisible(ctx, 'user', args.assigneeId, 'User not found');
-        const complaint = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => {
-          const assigned = await data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId);
-          await announce(tx, assigned, 'ASSIGNED');
-          return assigned;
-        });
-        await relay(ctx);
-        return complaint;
+        return changeComplaint(ctx, args.id, 'ASSIGNED', (tx, complaint, viewer) =>
+          data.setAssignee(tx, viewer.tenantId, complaint.id, args.assigneeId),
+        );
       },
       async updateComplaintStatus(_: unknown, args: { id: string; status: ComplaintStatus }, ctx: Ctx) {
-        const complaint = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => {
+        return changeComplaint(ctx, args.id, 'STATUS_CHANGED', (tx, complaint, viewer) => {
           if (!STATUS_TRANSITIONS[complaint.status].includes(args.status)) {
             throw badUserInput(`A ${complaint.status} complaint cannot become ${args.status}`, 'illegal_transition');
           }
-          const changed = await data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
-          await announce(tx, changed, 'STATUS_CHANGED');
-          return changed;
+          return data.setStatus(tx, viewer.tenantId, complaint.id, args.status);
         });
-        await relay(ctx);
-        return complaint;
       },
       async addComplaintComment(_: unknown, args: { id: string; body: string }, ctx: Ctx) {
         const body = text(args.body, 'body', 5000);
         // Visible means filed by the caller, or the caller is staff: exactly who may comment.
-        const comment = await changeComplaint(ctx, args.id, async (tx, complaint, viewer) => {
-          const added = await data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body });
-          await announce(tx, complaint, 'COMMENTED');
-          return added;
-        });
-        await relay(ctx);
-        return comment;
+        return changeComplaint(ctx, args.id, 'COMMENTED', (tx, complaint, viewer) =>
+          data.insertComment(tx, { tenantId: viewer.tenantId, complaintId: complaint.id, authorId: viewer.id, body }),
+        );
       },
     },
     Complaint: {

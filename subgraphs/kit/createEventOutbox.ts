@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { createMemoryEventBus, createRedisEventBus, type EventBus, type LiveEvent } from '../../service/eventBus';
+import { openEventBus, type EventBus, type LiveEvent } from '../../service/eventBus';
 import { createOutboxRelay } from './createOutboxRelay';
 import type { Tx } from './database';
 
@@ -25,16 +25,12 @@ export interface EventOutboxOptions {
 export function createEventOutbox(options: EventOutboxOptions) {
   if (!/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new TypeError(`createEventOutbox: bad schema name "${options.schema}"`);
   const table = `${options.schema}.event_outbox`;
-  const ownBus = options.bus
-    ? undefined
-    : options.redisUrl
-      ? createRedisEventBus({
-          url: options.redisUrl,
-          key: `${options.keyPrefix ?? 'gatehouse:'}events`,
-          commandTimeoutMs: options.redisTimeoutMs,
-        })
-      : createMemoryEventBus();
-  const bus = options.bus ?? ownBus!;
+  const { bus, close: closeBus } = openEventBus({
+    shared: options.bus,
+    redisUrl: options.redisUrl,
+    keyPrefix: options.keyPrefix,
+    commandTimeoutMs: options.redisTimeoutMs,
+  });
   const relay = createOutboxRelay<LiveEvent>({
     pool: options.pool,
     table,
@@ -55,7 +51,7 @@ export function createEventOutbox(options: EventOutboxOptions) {
     start: (logger?: { warn(details: object, message: string): void }) => relay.start(logger),
     async close() {
       await relay.stop();
-      await ownBus?.close();
+      await closeBus();
     },
   };
 }
