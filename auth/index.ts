@@ -10,6 +10,7 @@ export * from './tokens/createJwksCache';
 export * from './tokens/claims';
 export * from './tokens/verifyAccessToken';
 export * from './tokens/signingKeys';
+export * from './tokens/refreshCookie';
 export * from './context/contextToken';
 export * from './shield/rules';
 export * from './devSecrets';

@@ -1,7 +1,15 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import { CONTEXT_HEADER, ErrorCode, type ContextSigner, type ContextUser, type ForwardedContext, type Tracing } from '../auth';
+import {
+  CONTEXT_HEADER,
+  ErrorCode,
+  REVOCATIONS_HEADER,
+  type ContextSigner,
+  type ContextUser,
+  type ForwardedContext,
+  type Tracing,
+} from '../auth';
 import type { SubgraphClient } from './createSubgraphClient';
 import { failedFetchResponse } from './failedFetchResponse';
 
@@ -31,8 +39,6 @@ export interface AuthSubgraphHooks {
   cookieName: string;
   applyRevocations(header: string): void;
 }
-
-export const REVOCATIONS_HEADER = 'gatehouse-revocations';
 
 export interface DataSourceLogger {
   warn(obj: object, msg: string): void;

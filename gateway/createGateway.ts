@@ -18,12 +18,14 @@ import {
   CONTEXT_HEADER,
   DEV_CONTEXT_SECRET_FILE,
   IDEMPOTENCY_KEY,
+  REFRESH_COOKIE_NAME,
   createContextSigner,
   createMemoryRevocationBus,
   createRedisRevocationBus,
   flushTracing,
   initTracing,
   loadOrCreateDevSecret,
+  readRefreshCookie,
   toPublicError,
   type ContextUser,
   type RevocationBus,
@@ -47,22 +49,7 @@ import { createGatewayMetrics } from './metrics';
 import { SignedContextDataSource, type GatewayContext } from './SignedContextDataSource';
 import { createSupergraphSource } from './supergraphSource';
 import { registerExplorer, withExplorerLink } from './explorer';
-
-const LOG_REDACT = {
-  paths: [
-    'req.headers.authorization',
-    'req.headers.cookie',
-    `req.headers["${CONTEXT_HEADER}"]`,
-    '*.accessToken',
-    '*.refreshToken',
-    '*.password',
-  ],
-  censor: '[redacted]',
-};
-
-/** The refresh cookie the auth subgraph sets; the only cookie the gateway passes in either direction. */
-export const REFRESH_COOKIE_NAME = 'gatehouse_refresh';
-const REFRESH_COOKIE = new RegExp(`(?:^|;\\s*)${REFRESH_COOKIE_NAME}=([A-Za-z0-9_.-]{1,200})`);
+import { LOG_REDACT } from '../service/logging';
 
 export interface CreateGatewayOptions {
   config: GatewayConfig;
@@ -98,7 +85,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     logger:
       options.logger === false
         ? false
-        : { level: config.LOG_LEVEL, redact: LOG_REDACT, ...(typeof options.logger === 'object' ? options.logger : {}) },
+        : { level: config.LOG_LEVEL, ...(typeof options.logger === 'object' ? options.logger : {}), redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.trustsProxy,
     logController: new LogController({ disableRequestLogging: true }),
@@ -376,7 +363,7 @@ export async function createGateway(options: CreateGatewayOptions) {
         );
     }
 
-    const cookie = typeof request.headers.cookie === 'string' ? REFRESH_COOKIE.exec(request.headers.cookie) : null;
+    const refreshToken = readRefreshCookie(request.headers.cookie);
     const context: GatewayContext = {
       user: auth.user,
       requestId,
@@ -386,7 +373,7 @@ export async function createGateway(options: CreateGatewayOptions) {
       stats,
       log: requestLog,
       traceContext,
-      ...(cookie ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${cookie[1]}` } : {}),
+      ...(refreshToken ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${refreshToken}` } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
     const finish = (status: number) => {

@@ -1,6 +1,6 @@
 import {
   createRevocationSet,
-  decodeRevocationEvent,
+  decodeAnnouncedRevocations,
   type BusState,
   type RevocationBus,
   type RevocationEvent,
@@ -67,17 +67,7 @@ export function createRevocationGuard(options: RevocationGuardOptions) {
     },
     /** Applies the revocations an auth subgraph response announced (the gateway that carried a logout). */
     applyAnnounced(header: string) {
-      let events: unknown;
-      try {
-        events = JSON.parse(header);
-      } catch {
-        return;
-      }
-      if (!Array.isArray(events)) return;
-      for (const raw of events) {
-        const event = decodeRevocationEvent(JSON.stringify(raw));
-        if (event) set.apply(event);
-      }
+      for (const event of decodeAnnouncedRevocations(header)) set.apply(event);
     },
     /** Calls `listener` with each revocation as it is applied (from the bus or announced), e.g. to end subscriptions. */
     onRevoked(listener: (event: RevocationEvent) => void): () => void {

@@ -45,14 +45,18 @@ const isString = (value: unknown): value is string => typeof value === 'string' 
 
 /** Parses an event from the wire; undefined for anything malformed (never trusted blindly). */
 export function decodeRevocationEvent(text: string): RevocationEvent | undefined {
-  let value: Record<string, unknown>;
   try {
-    value = JSON.parse(text);
+    return toRevocationEvent(JSON.parse(text));
   } catch {
     return undefined;
   }
+}
+
+function toRevocationEvent(parsed: unknown): RevocationEvent | undefined {
+  const value = parsed as Record<string, unknown> | null;
   if (
     !value ||
+    typeof value !== 'object' ||
     !isString(value.tenantId) ||
     typeof value.at !== 'number' ||
     typeof value.forgetAt !== 'number' ||
@@ -63,4 +67,27 @@ export function decodeRevocationEvent(text: string): RevocationEvent | undefined
   if (value.kind === 'sessions' && Array.isArray(value.sessionIds) && value.sessionIds.every(isString)) return value as RevocationEvent;
   if (value.kind === 'tenant' && typeof value.issuedBefore === 'number') return value as RevocationEvent;
   return undefined;
+}
+
+/**
+ * The response header in which the auth subgraph announces the revocations it has just committed, so that the
+ * gateway carrying the request applies them before its next request, without waiting for the bus.
+ */
+export const REVOCATIONS_HEADER = 'gatehouse-revocations';
+
+/** The value of REVOCATIONS_HEADER for these events. */
+export function encodeAnnouncedRevocations(events: RevocationEvent[]): string {
+  return JSON.stringify(events);
+}
+
+/** The well-formed events of a REVOCATIONS_HEADER value; malformed entries (or a malformed header) are dropped. */
+export function decodeAnnouncedRevocations(header: string): RevocationEvent[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.map(toRevocationEvent).filter((event): event is RevocationEvent => event !== undefined);
 }

@@ -1,4 +1,16 @@
-import { badUserInput, forbidden, notFound, unauthenticated, type ContextUser, type RevocationEvent, type RoleTable } from '../../auth';
+import {
+  REVOCATIONS_HEADER,
+  badUserInput,
+  buildRefreshCookie,
+  encodeAnnouncedRevocations,
+  forbidden,
+  notFound,
+  readRefreshCookie,
+  unauthenticated,
+  type ContextUser,
+  type RevocationEvent,
+  type RoleTable,
+} from '../../auth';
 import {
   DateTime,
   inKeyOrder,
@@ -22,9 +34,6 @@ import type { RevocationScope, SessionService, SessionTokens } from './sessions'
 
 type Ctx = SubgraphContext;
 
-/** The response header that tells the gateway carrying a revocation to apply it before it answers. */
-export const REVOCATIONS_HEADER = 'gatehouse-revocations';
-
 export interface AuthResolverDeps {
   db: Database;
   login: LoginService;
@@ -34,7 +43,7 @@ export interface AuthResolverDeps {
   credentials: CredentialService;
   /** The roles file: which roles a caller may grant. */
   roles: RoleTable;
-  refreshCookie: { name: string; path: string };
+  refreshCookie: { path: string };
   now?: () => number;
 }
 
@@ -47,10 +56,7 @@ export function createResolvers(deps: AuthResolverDeps) {
   function answer(ctx: Ctx, tokens: SessionTokens, delivery: RefreshDelivery) {
     if (delivery === 'COOKIE') {
       const maxAge = Math.max(0, Math.floor((tokens.sessionExpiresAt.getTime() - now()) / 1000));
-      ctx.reply.header(
-        'set-cookie',
-        `${cookie.name}=${tokens.refreshToken}; Path=${cookie.path}; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Strict`,
-      );
+      ctx.reply.header('set-cookie', buildRefreshCookie(tokens.refreshToken, { path: cookie.path, maxAgeSeconds: maxAge }));
     }
     return {
       __typename: 'AuthSession',
@@ -60,16 +66,6 @@ export function createResolvers(deps: AuthResolverDeps) {
       tokenType: 'Bearer',
       sessionExpiresAt: tokens.sessionExpiresAt,
     };
-  }
-
-  function refreshCookieOf(ctx: Ctx): string | undefined {
-    const header = ctx.request.headers.cookie;
-    if (typeof header !== 'string') return undefined;
-    for (const part of header.split(';')) {
-      const [name, ...value] = part.trim().split('=');
-      if (name === cookie.name) return value.join('=');
-    }
-    return undefined;
   }
 
   /**
@@ -107,7 +103,7 @@ export function createResolvers(deps: AuthResolverDeps) {
   /** After a revoking transaction committed: publishes, and tells the gateway carrying this request at once. */
   async function announce(ctx: Ctx, events: RevocationEvent[]) {
     await ctx.afterCommit(() => sessions.publishPending());
-    if (events.length) ctx.reply.header(REVOCATIONS_HEADER, JSON.stringify(events));
+    if (events.length) ctx.reply.header(REVOCATIONS_HEADER, encodeAnnouncedRevocations(events));
   }
 
   /** The answer to a change of credentials: the other sessions are announced ended, the current one gets a new token. */
@@ -182,7 +178,7 @@ export function createResolvers(deps: AuthResolverDeps) {
         return answer(ctx, tokens, delivery);
       },
       async refreshSession(_: unknown, args: { refreshToken?: string | null }, ctx: Ctx) {
-        const fromCookie = args.refreshToken ? undefined : refreshCookieOf(ctx);
+        const fromCookie = args.refreshToken ? undefined : readRefreshCookie(ctx.request.headers.cookie);
         const tokens = await sessions.refresh(args.refreshToken ?? fromCookie, ctx.forwarded.clientAddress);
         return answer(ctx, tokens, fromCookie ? 'COOKIE' : 'BODY');
       },

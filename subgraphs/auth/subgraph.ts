@@ -31,7 +31,6 @@ export const typeDefs = loadTypeDefs(schemaFile);
 export { policies };
 
 export const JWKS_PATH = '/.well-known/jwks.json';
-export const REFRESH_COOKIE_NAME = 'gatehouse_refresh';
 
 /** The revocation bus from config: Redis when REDIS_URL is set, else one in memory (this process only). */
 export function createRevocationBus(config: AuthConfig): RevocationBus {
@@ -112,7 +111,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     invitations,
     credentials,
     roles,
-    refreshCookie: { name: REFRESH_COOKIE_NAME, path: config.REFRESH_COOKIE_PATH },
+    refreshCookie: { path: config.REFRESH_COOKIE_PATH },
   });
   const discovery = JSON.stringify({ issuer: config.TOKEN_ISSUER, jwks_uri: new URL(JWKS_PATH, config.TOKEN_ISSUER).href });
 

@@ -14,7 +14,7 @@ import {
 } from '../../auth';
 import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
-import { LOG_REDACT_PATHS } from './logging';
+import { LOG_REDACT } from '../../service/logging';
 import { assertNoNulCharacters } from './assertNoNulCharacters';
 import { registerIdempotentMutations } from './idempotency';
 
@@ -112,7 +112,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
     logger:
       options.logger === false
         ? false
-        : { level: 'info', ...(typeof options.logger === 'object' ? options.logger : {}), redact: LOG_REDACT_PATHS },
+        : { level: 'info', ...(typeof options.logger === 'object' ? options.logger : {}), redact: LOG_REDACT },
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true }),

@@ -7,7 +7,6 @@ export * from './migrate';
 export * from './pagination';
 export * from './startSubgraph';
 export * from './subgraphConfig';
-export * from './logging';
 export * from './resolverHelpers';
 export * from './serveSubgraph';
 export { closeGracefully, closeOnSignals } from '../../service/shutdown';

@@ -84,3 +84,23 @@ it('no token, password, code or secret ever reaches the logs of a full run of th
   for (const value of secrets) expect({ leaked: log.includes(value) ? value.slice(0, 12) : null }).toEqual({ leaked: null });
   expect(log).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
 }, 90_000);
+
+it('the gateway and every subgraph redact the same credential fields when one is logged', () => {
+  const logged = {
+    headers: {
+      authorization: 'Bearer header-credential',
+      cookie: 'gatehouse_refresh=cookie-credential',
+      [CONTEXT_HEADER]: 'context-credential',
+    },
+    input: { password: 'password-credential', token: 'token-credential', secret: 'secret-credential' },
+    session: { accessToken: 'access-credential', refreshToken: 'refresh-credential' },
+  };
+  const services = { gateway: stack.gateway.app, ...Object.fromEntries(Object.entries(stack.subgraphs).map(([name, s]) => [name, s.app])) };
+  for (const [name, app] of Object.entries(services)) {
+    const from = lines.length;
+    app.log.warn(logged, `credentials logged by mistake in ${name}`);
+    const line = lines.slice(from).join('');
+    expect(line).toContain(`credentials logged by mistake in ${name}`);
+    expect({ name, leaked: line.match(/[a-z]+-credential/g) }).toEqual({ name, leaked: null });
+  }
+});
