@@ -36,7 +36,7 @@ import { closeGracefully } from '../service/shutdown';
 import { authenticateRequest } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createRateLimits } from './createRateLimits';
-import { refusalBody } from './refusalBody';
+import { answerHttpErrors, refusalBody } from '../service/httpErrors';
 import { serveSubscriptions } from './serveSubscriptions';
 import { createRevocationGuard } from './createRevocationGuard';
 import { createSubgraphClient } from './createSubgraphClient';
@@ -91,6 +91,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
   });
+  answerHttpErrors(app);
   const log = app.log;
   const metrics = createGatewayMetrics();
   const tracing = initTracing({ serviceName: config.OTEL_SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
@@ -313,6 +314,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     reply.header('x-request-id', requestId);
     // Every line this request logs, here and in its subgraph calls, carries its request id and trace id.
     const requestLog = log.child({ requestId, traceId });
+    request.log = reply.log = requestLog;
     const auth = options.staticIdentity
       ? ({ ok: true, user: options.staticIdentity, principal: null } as const)
       : await authenticateRequest(request.raw.rawHeaders, verifier, revocations, roles);

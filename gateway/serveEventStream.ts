@@ -4,7 +4,7 @@ import { ErrorCode } from '../auth';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { LiveConnection, SubscriptionHub } from './createSubscriptionHub';
 import { subscriptionError } from './prepareSubscription';
-import { refusalBody } from './refusalBody';
+import { refusalBody } from '../service/httpErrors';
 
 export interface EventStreamOptions {
   app: FastifyInstance;

@@ -8,7 +8,7 @@ import { ErrorCode } from '../auth';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { LiveConnection, SubscriptionHub } from './createSubscriptionHub';
 import { subscriptionError } from './prepareSubscription';
-import { refusalBody } from './refusalBody';
+import { refusalBody } from '../service/httpErrors';
 
 /** Close codes of the gateway's own (graphql-ws uses 44xx for protocol refusals): the reason string says why. */
 export const WS_CLOSE = { unauthorized: 4401, forbidden: 4403, serviceRestart: 1012, tryAgainLater: 1013 } as const;

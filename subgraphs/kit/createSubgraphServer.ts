@@ -14,6 +14,7 @@ import {
 } from '../../auth';
 import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
+import { answerHttpErrors } from '../../service/httpErrors';
 import { LOG_REDACT } from '../../service/logging';
 import { assertNoNulCharacters } from './assertNoNulCharacters';
 import { registerIdempotentMutations } from './idempotency';
@@ -117,6 +118,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
     requestIdHeader: false,
     logController: new LogController({ disableRequestLogging: true }),
   });
+  answerHttpErrors(app);
 
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) => {
