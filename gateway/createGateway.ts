@@ -127,6 +127,9 @@ export async function createGateway(options: CreateGatewayOptions) {
         observe: (outcome, seconds) => metrics.subgraphCalls.observe({ subgraph: name, outcome }, seconds),
       }),
     logger: log,
+    // The query plan in a response's extensions when a request asks for it (Apollo Sandbox's plan view): development
+    // only, decided by the gateway's configuration rather than by whatever NODE_ENV the process happens to have.
+    __exposeQueryPlanExperimental: !config.isProduction,
   });
   // Fields the caller may not see are removed before the query plan (see enforceAuthorization).
   const gateway = enforceAuthorization(apolloGateway, {
@@ -174,6 +177,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     metrics,
     tracing,
     log,
+    exposesQueryPlans: !config.isProduction,
     staticIdentity: options.staticIdentity,
   });
 

@@ -18,6 +18,8 @@ export interface GraphQLHandlerOptions {
   metrics: GatewayMetrics;
   tracing: Tracing;
   log: FastifyBaseLogger;
+  /** Development: a request with `Apollo-Query-Plan-Experimental` goes to Apollo Server, which adds the query plan. */
+  exposesQueryPlans: boolean;
   /** Benchmark only: skip token checks and sign this identity for every request. */
   staticIdentity?: ContextUser;
 }
@@ -28,7 +30,7 @@ export interface GraphQLHandlerOptions {
  * does not answer.
  */
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
-  const { authenticate, rateLimits, metrics, tracing, log, staticIdentity } = options;
+  const { authenticate, rateLimits, metrics, tracing, log, staticIdentity, exposesQueryPlans } = options;
   const { server, lean } = options.graphql;
 
   // The pipeline counter's two series, bound once (a labelled inc hashes its labels on every request).
@@ -131,10 +133,13 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       requestLog.debug({ status, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null }, 'request executed');
     };
 
-    const leanResponse = await lean?.handle(
-      { method: request.method, contentType: request.headers['content-type'], accept: request.headers.accept, body: request.body },
-      context,
-    );
+    const wantsQueryPlan = exposesQueryPlans && request.headers['apollo-query-plan-experimental'] !== undefined;
+    const leanResponse = wantsQueryPlan
+      ? undefined
+      : await lean?.handle(
+          { method: request.method, contentType: request.headers['content-type'], accept: request.headers.accept, body: request.body },
+          context,
+        );
     if (leanResponse) {
       servedLean.inc();
       for (const [name, value] of leanResponse.headers) reply.header(name, value);

@@ -119,6 +119,13 @@ const cases: Case[] = [
   },
   // Introspection is off in production: a validation error there, which Apollo Server words.
   { name: 'introspection', path: { development: 'lean', production: 'apollo' }, body: { query: '{ __schema { queryType { name } } }' } },
+  {
+    name: 'a query plan asked for (development only)',
+    path: { development: 'apollo', production: 'lean' },
+    token: () => agent,
+    headers: { 'apollo-query-plan-experimental': '1' },
+    body: { query: HOP },
+  },
   { name: 'a syntax error', path: 'apollo', token: () => member, body: { query: '{ me { displayName }' } },
   { name: 'an unknown field (a suggestion)', path: 'apollo', token: () => member, body: { query: '{ me { displayNam } }' } },
   {
@@ -265,5 +272,15 @@ describe('the lean path', () => {
     );
     expect(introspection.data).toBeUndefined(); // production: introspection is off on both paths
     expect(introspection.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('answers a query plan asked for in development, and never in production', async () => {
+    const asked = cases.find((entry) => entry.name.startsWith('a query plan asked for'))!;
+    const development = JSON.parse((await send(pairs.development.lean.url, asked)).body);
+    expect(development.data.complaints.nodes.length).toBeGreaterThan(0);
+    expect(development.extensions.__queryPlanExperimental).toContain('Fetch(service: "complaints")');
+    const production = JSON.parse((await send(pairs.production.lean.url, asked)).body);
+    expect(production.data.complaints.nodes.length).toBeGreaterThan(0);
+    expect(production.extensions).toBeUndefined();
   });
 });
