@@ -112,25 +112,28 @@ export async function createGateway(options: CreateGatewayOptions) {
   const client = createSubgraphClient({ timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
   const authHooks = { cookieName: REFRESH_COOKIE_NAME, applyRevocations: (header: string) => revocations.applyAnnounced(header) };
 
-  const apolloGateway = new ApolloGateway({
-    supergraphSdl: createSupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, log }),
-    buildService: ({ name, url }) =>
-      new SignedContextDataSource({
-        name,
-        url: config.subgraphUrls[name] ?? (url as string),
-        signer,
-        client,
-        log,
-        auth: name === config.AUTH_SUBGRAPH_NAME ? authHooks : undefined,
-        timeoutMs: config.subgraphTimeouts[name],
-        tracing,
-        observe: (outcome, seconds) => metrics.subgraphCalls.observe({ subgraph: name, outcome }, seconds),
+  const apolloGateway = withoutVendorTelemetry(
+    () =>
+      new ApolloGateway({
+        supergraphSdl: createSupergraphSource({ path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS, log }),
+        buildService: ({ name, url }) =>
+          new SignedContextDataSource({
+            name,
+            url: config.subgraphUrls[name] ?? (url as string),
+            signer,
+            client,
+            log,
+            auth: name === config.AUTH_SUBGRAPH_NAME ? authHooks : undefined,
+            timeoutMs: config.subgraphTimeouts[name],
+            tracing,
+            observe: (outcome, seconds) => metrics.subgraphCalls.observe({ subgraph: name, outcome }, seconds),
+          }),
+        logger: log,
+        // The query plan in a response's extensions when a request asks for it (Apollo Sandbox's plan view): development
+        // only, decided by the gateway's configuration rather than by whatever NODE_ENV the process happens to have.
+        __exposeQueryPlanExperimental: !config.isProduction,
       }),
-    logger: log,
-    // The query plan in a response's extensions when a request asks for it (Apollo Sandbox's plan view): development
-    // only, decided by the gateway's configuration rather than by whatever NODE_ENV the process happens to have.
-    __exposeQueryPlanExperimental: !config.isProduction,
-  });
+  );
   // Fields the caller may not see are removed before the query plan (see enforceAuthorization).
   const gateway = enforceAuthorization(apolloGateway, {
     stepUpMaxAgeSeconds: config.STEP_UP_MAX_AGE_SECONDS,
@@ -280,3 +283,20 @@ export async function createGateway(options: CreateGatewayOptions) {
   }
 }
 export type Gateway = Awaited<ReturnType<typeof createGateway>>;
+
+/**
+ * Runs `construct` with Apollo Gateway's own telemetry off. Unless APOLLO_TELEMETRY_DISABLED is set, each
+ * ApolloGateway probes the cloud metadata services (AWS, Azure, GCP, Alibaba) as it is constructed and then sends
+ * host metrics to Apollo every minute: a gateway must reach its subgraphs, key sets and stores and nothing else.
+ * The variable is read only by the constructor, so it is set for that call alone.
+ */
+function withoutVendorTelemetry<T>(construct: () => T): T {
+  const previous = process.env.APOLLO_TELEMETRY_DISABLED;
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+  try {
+    return construct();
+  } finally {
+    if (previous === undefined) delete process.env.APOLLO_TELEMETRY_DISABLED;
+    else process.env.APOLLO_TELEMETRY_DISABLED = previous;
+  }
+}
