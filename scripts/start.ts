@@ -83,7 +83,7 @@ async function main() {
 Gatehouse is running.
   GraphQL gateway   ${url}   (Apollo Sandbox: open it in a browser)
   Explorer          ${url.replace(/\/graphql$/, '/explorer')}   (GraphiQL, works offline)
-${running.map((service) => `  subgraph ${service.url.padEnd(34)} (called by the gateway only)`).join('\n')}
+${running.map((service) => `  ${`${service.name} subgraph`.padEnd(17)} ${service.url}   (called by the gateway only)`).join('\n')}
   JWKS              ${jwksUrl}
   Metrics           ${[gateway.metricsUrl, ...running.map((service) => service.metricsUrl)].join('  ')}
 

@@ -20,6 +20,9 @@ it('npm start serves the whole stack on the embedded defaults: log in, then a cr
   const output = service.output();
   expect(output).toContain('member@acme.example');
   expect(output).toContain('gatehouse-demo');
+  // Each subgraph by name, with the address it serves on.
+  for (const name of ['auth', 'users', 'records', 'complaints'])
+    expect(output).toMatch(new RegExp(`${name} subgraph +http://\\S+/graphql`));
 
   const login = await postGraphQL(
     gatewayUrl,

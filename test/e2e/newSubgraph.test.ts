@@ -94,7 +94,8 @@ it('scaffolds, checks and serves a fifth subgraph, changing only supergraph.yaml
     env: launcherEnv(join(copy, '.data'), ['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS', 'INVOICES']),
   });
   const [, gatewayUrl] = await service.waitFor(GATEWAY_URL_LINE);
-  expect(service.output().match(/subgraph http:/g)).toHaveLength(5);
+  expect(service.output().match(/\w+ subgraph +http:/g)).toHaveLength(5);
+  expect(service.output()).toMatch(/invoices subgraph +http:/);
 
   const login = async (email: string, tenant: string) => {
     const result = await postGraphQL(
