@@ -14,6 +14,12 @@ const CLIENT_ERRORS: Record<string, { reason: string; message: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { reason: 'invalid_content_length', message: 'Content-Length does not match the body' },
 };
 
+/** How a request Fastify refused (its error code) is answered: BAD_REQUEST with a reason, in our words. */
+export function clientRefusal(fastifyCode: string | undefined): string {
+  const known = fastifyCode ? CLIENT_ERRORS[fastifyCode] : undefined;
+  return refusalBody('BAD_REQUEST', known?.message ?? 'Bad request', known?.reason ?? 'bad_request');
+}
+
 /**
  * Answers what no route answers in the house's error shape: an unknown route is NOT_FOUND (`no_such_route`); a
  * request Fastify refuses (bad JSON, an empty body, another media type, too large) is BAD_REQUEST with its status and a
@@ -30,12 +36,8 @@ export function answerHttpErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const known = CLIENT_ERRORS[error.code];
       request.log.info({ code: error.code, status }, 'request refused before execution');
-      return reply
-        .code(status)
-        .type('application/json')
-        .send(refusalBody('BAD_REQUEST', known?.message ?? 'Bad request', known?.reason ?? 'bad_request'));
+      return reply.code(status).type('application/json').send(clientRefusal(error.code));
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).type('application/json').send(refusalBody('INTERNAL_SERVER_ERROR', 'Internal server error'));

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import {
@@ -14,7 +14,7 @@ import {
 } from '../../auth';
 import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
-import { answerHttpErrors } from '../../service/httpErrors';
+import { answerHttpErrors, clientRefusal } from '../../service/httpErrors';
 import { LOG_REDACT } from '../../service/logging';
 import { assertNoNulCharacters } from './assertNoNulCharacters';
 import { registerIdempotentMutations } from './idempotency';
@@ -84,6 +84,8 @@ declare module 'fastify' {
     gatehouseContext?: ForwardedContext;
     /** The raw body holds the JSON escape of a NUL character (then the operation is checked for one). */
     mayHoldNul?: boolean;
+    /** Why the body is not JSON (Fastify's error code), answered once the body is known to be the signed one. */
+    unreadableBody?: string;
   }
 }
 
@@ -163,7 +165,12 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       // JSON can only carry a NUL as the escape \u0000 (in a variable, or in a GraphQL string literal of the query, which
       // may also write it \u{0}): without those bytes there is nothing to look for.
       request.mayHoldNul = (body as Buffer).includes('u0000') || (body as Buffer).includes('u{');
-      parseJson(request, (body as Buffer).toString('utf8'), done);
+      // A body that is not JSON is answered BAD_REQUEST, but only after the signature has been checked against it
+      // (preHandler): before that, all a caller learns is that its context is refused.
+      parseJson(request, (body as Buffer).toString('utf8'), (error, parsed) => {
+        if (error) request.unreadableBody = (error as FastifyError).code ?? 'FST_ERR_CTP_INVALID_JSON_BODY';
+        done(null, error ? undefined : parsed);
+      });
     });
     graphqlScope.addHook('preHandler', async (request, reply) => {
       try {
@@ -173,6 +180,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
       }
       // Every line this request logs carries the gateway's request id and the trace id, as the gateway's own lines do.
       request.log = reply.log = request.log.child({ requestId: request.gatehouseContext.requestId, traceId: request.traceId });
+      if (request.unreadableBody) return reply.code(400).type('application/json').send(clientRefusal(request.unreadableBody));
     });
 
     // Mutations sent with an Idempotency-Key: one transaction with their key, answered from it when retried.

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { CONTEXT_HEADER, createContextSigner } from '../../auth';
 import { rawPost } from '../helpers/rawHttp';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -63,6 +64,43 @@ describe('a request the gateway cannot read', () => {
         url,
         status: 404,
         body: refusal('NOT_FOUND', 'no_such_route', 'No such route'),
+      });
+    }
+  });
+});
+
+describe('a subgraph called with a body that is not JSON', () => {
+  const post = (body: string, header?: string) =>
+    fetch(stack.subgraphs.users.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(header ? { [CONTEXT_HEADER]: header } : {}) },
+      body,
+    });
+
+  it('answers BAD_REQUEST once the signature covers that body, and only the context refusal before', async () => {
+    const signer = createContextSigner({ masterSecret: stack.contextSecret });
+    const context = { user: null, requestId: 'r', clientAddress: '' };
+    for (const [body, reason, message] of [
+      ['{"query": ', 'invalid_json', 'The body is not valid JSON'],
+      ['', 'empty_body', 'The body is empty'],
+    ]) {
+      const signed = await post(body, signer.sign(context, 'users', body));
+      expect({ body, status: signed.status, answer: await signed.json() }).toEqual({
+        body,
+        status: 400,
+        answer: refusal('BAD_REQUEST', reason, message),
+      });
+      const unsigned = await post(body);
+      expect({ body, status: unsigned.status, code: (await unsigned.json()).errors[0].extensions.code }).toEqual({
+        body,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
+      const otherBody = await post(body, signer.sign(context, 'users', '{"query":"{ __typename }"}'));
+      expect({ body, status: otherBody.status, reason: (await otherBody.json()).errors[0].extensions.reason }).toEqual({
+        body,
+        status: 401,
+        reason: 'context_body_mismatch',
       });
     }
   });
