@@ -102,16 +102,7 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
         .code(429)
         .header('retry-after', String(limit.retryAfterSeconds))
         .type('application/json')
-        .send(
-          JSON.stringify({
-            errors: [
-              {
-                message: 'Too many requests',
-                extensions: { code: 'RATE_LIMITED', reason: `${limit.scope}_limit`, retryAfterSeconds: limit.retryAfterSeconds },
-              },
-            ],
-          }),
-        );
+        .send(refusalBody('RATE_LIMITED', 'Too many requests', `${limit.scope}_limit`, { retryAfterSeconds: limit.retryAfterSeconds }));
     }
 
     const refreshToken = readRefreshCookie(request.headers.cookie);

@@ -1,8 +1,11 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 
-/** The JSON body of a refusal answered before any execution: one error with its code (and reason, when there is one). */
-export function refusalBody(code: string, message: string, reason?: string): string {
-  return JSON.stringify({ errors: [{ message, extensions: reason === undefined ? { code } : { code, reason } }] });
+/**
+ * The JSON body of a refusal answered before any execution: one error with its code, its reason when there is one,
+ * and any further public extensions (e.g. `retryAfterSeconds`).
+ */
+export function refusalBody(code: string, message: string, reason?: string, more?: Record<string, unknown>): string {
+  return JSON.stringify({ errors: [{ message, extensions: reason === undefined ? { code, ...more } : { code, reason, ...more } }] });
 }
 
 // Fastify's own refusals of a malformed request, in our words: its messages are not part of our contract.

@@ -14,7 +14,7 @@ import {
 } from '../../auth';
 import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
-import { answerHttpErrors, clientRefusal } from '../../service/httpErrors';
+import { answerHttpErrors, clientRefusal, refusalBody } from '../../service/httpErrors';
 import { LOG_REDACT } from '../../service/logging';
 import { assertNoNulCharacters } from './assertNoNulCharacters';
 import { registerIdempotentMutations } from './idempotency';
@@ -139,10 +139,7 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
     graphqlScope.addHook('onRequest', async (request, reply) => {
       // Only the gateway calls a subgraph, and always with POST: a GET would carry no body for the signature to bind.
       if (request.method !== 'POST') {
-        return reply
-          .code(405)
-          .header('allow', 'POST')
-          .send({ errors: [{ message: 'Use POST', extensions: { code: 'BAD_REQUEST' } }] });
+        return reply.code(405).header('allow', 'POST').type('application/json').send(refusalBody('BAD_REQUEST', 'Use POST'));
       }
       request.startedAt = performance.now();
       // A child of the gateway's call span (W3C traceparent); ends with the response.

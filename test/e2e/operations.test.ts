@@ -197,7 +197,11 @@ describe('rate limits shared by all gateway instances', () => {
     const refused = await postGraphQL(a.url, '{ me { id } }', { token, headers });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'address_limit' });
+    expect(refused.body.errors?.[0].extensions).toEqual({
+      code: 'RATE_LIMITED',
+      reason: 'address_limit',
+      retryAfterSeconds: Number(refused.headers.get('retry-after')),
+    });
     expect((await postGraphQL(b.url, '{ me { id } }', { token, headers })).status).toBe(429);
     expect(stack.totalCalls()).toBe(0);
     // Another client is unaffected.
