@@ -181,6 +181,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     tracing,
     log,
     exposesQueryPlans: !config.isProduction,
+    servesLandingPage: !config.isProduction,
     staticIdentity: options.staticIdentity,
   });
 

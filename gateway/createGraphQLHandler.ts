@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { CONTEXT_HEADER, IDEMPOTENCY_KEY, REFRESH_COOKIE_NAME, readRefreshCookie, type ContextUser, type Tracing } from '../auth';
 import { refusalBody } from '../service/httpErrors';
 import type { AuthenticationResult } from './authenticateRequest';
+import { NOT_ACCEPTABLE, isAcceptable } from './clientErrors';
 import type { RateLimits } from './createRateLimits';
 import type { GraphQLServer } from './createGraphQLServer';
 import type { GatewayMetrics } from './metrics';
@@ -20,6 +21,8 @@ export interface GraphQLHandlerOptions {
   log: FastifyBaseLogger;
   /** Development: a request with `Apollo-Query-Plan-Experimental` goes to Apollo Server, which adds the query plan. */
   exposesQueryPlans: boolean;
+  /** Development: a GET asking for HTML is answered with Apollo Server's landing page. */
+  servesLandingPage: boolean;
   /** Benchmark only: skip token checks and sign this identity for every request. */
   staticIdentity?: ContextUser;
 }
@@ -30,7 +33,7 @@ export interface GraphQLHandlerOptions {
  * does not answer.
  */
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
-  const { authenticate, rateLimits, metrics, tracing, log, staticIdentity, exposesQueryPlans } = options;
+  const { authenticate, rateLimits, metrics, tracing, log, staticIdentity, exposesQueryPlans, servesLandingPage } = options;
   const { server, lean } = options.graphql;
 
   // The pipeline counter's two series, bound once (a labelled inc hashes its labels on every request).
@@ -118,10 +121,11 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       ...(refreshToken ? { refreshCookie: `${REFRESH_COOKIE_NAME}=${refreshToken}` } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
-    const finish = (status: number) => {
+    const finish = (status: number, body?: string) => {
       if (context.setCookies?.length) reply.header('set-cookie', context.setCookies);
       reply.code(status);
-      requestLog.debug({ status, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null }, 'request executed');
+      if (status >= 400 && status < 500 && body !== undefined) logRefusal(requestLog, status, body);
+      else requestLog.debug({ status, userId: auth.user?.id ?? null, tenantId: auth.user?.tenantId ?? null }, 'request executed');
     };
 
     const wantsQueryPlan = exposesQueryPlans && request.headers['apollo-query-plan-experimental'] !== undefined;
@@ -135,10 +139,15 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       servedLean.inc();
       for (const [name, value] of leanResponse.headers) reply.header(name, value);
       reply.header('content-type', leanResponse.contentType);
-      finish(leanResponse.status);
+      finish(leanResponse.status, leanResponse.body);
       return reply.send(leanResponse.body);
     }
 
+    if (!isAcceptable(request.method, request.headers.accept, servesLandingPage)) {
+      const body = refusalBody('BAD_REQUEST', NOT_ACCEPTABLE, 'not_acceptable');
+      logRefusal(requestLog, 406, body);
+      return reply.code(406).type('application/json').send(body);
+    }
     servedByApollo.inc();
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
@@ -154,8 +163,25 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
     };
     const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => context });
     for (const [name, value] of response.headers) reply.header(name, value);
+    if (response.body.kind === 'complete') {
+      finish(response.status ?? 200, response.body.string);
+      return reply.send(response.body.string);
+    }
     finish(response.status ?? 200);
-    if (response.body.kind === 'complete') return reply.send(response.body.string);
     return reply.send(Readable.from(response.body.asyncIterator));
   };
+}
+
+/**
+ * A request refused with a 4xx (a client's mistake: an unknown operation, a bad persisted query hash, CSRF, …): one
+ * info line with its code and reason, never a stack, so a client cannot fill the error log.
+ */
+function logRefusal(log: FastifyBaseLogger, status: number, body: string) {
+  let first: { extensions?: { code?: unknown; reason?: unknown } } | undefined;
+  try {
+    first = (JSON.parse(body) as { errors?: Array<typeof first> }).errors?.[0];
+  } catch {
+    // not JSON (Apollo Server's landing page is HTML, and 2xx): nothing to name
+  }
+  log.info({ status, code: first?.extensions?.code, reason: first?.extensions?.reason }, 'request refused');
 }

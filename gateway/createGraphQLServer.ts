@@ -10,7 +10,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { FastifyBaseLogger } from 'fastify';
 import { NoSchemaIntrospectionCustomRule, type FormattedExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { toPublicError } from '../auth';
+import { classifyError, refuseUnresolvableOperations } from './clientErrors';
 import type { GatewayConfig } from './config';
 import { withExplorerLink } from './explorer';
 import { createLeanPipeline } from './leanPipeline';
@@ -53,11 +53,13 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
   /** What validates an operation besides graphql-js's rules, on the lean path and for subscriptions. */
   const validationRules = [...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...armor.validationRules];
 
-  // What is masked is logged with the request's logger (its requestId and traceId).
-  const formatError = (formatted: GraphQLFormattedError) => toPublicError(formatted).error;
-  const logMasked = (errors: readonly GraphQLError[], contextValue: GatewayContext) => {
+  // What is masked is logged with the request's logger (its requestId and traceId), with its cause. A client's mistake
+  // is not a fault: the /graphql route logs its refusal at info level, without a stack.
+  const formatError = (formatted: GraphQLFormattedError, error: unknown) => classifyError(formatted, error).error;
+  const logErrors = (errors: readonly GraphQLError[], contextValue: GatewayContext) => {
     for (const error of errors) {
-      if (toPublicError(error).masked) (contextValue.log ?? log).error({ err: error.originalError ?? error }, 'request failed');
+      if (classifyError(error, error).kind === 'masked')
+        (contextValue.log ?? log).error({ err: error.originalError ?? error }, 'request failed');
     }
   };
   const verifyMutationReferences = createReferenceVerifier({
@@ -81,7 +83,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
               const listener = await plugin.requestDidStart?.({ contextValue } as never);
               await listener?.didEncounterErrors?.({ errors, contextValue } as never);
             }
-            logMasked(errors, contextValue);
+            logErrors(errors, contextValue);
           },
           didResolveOperation: verifyMutationReferences,
           logger: log,
@@ -105,6 +107,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
     formatError,
     plugins: [
       ...armor.plugins,
+      refuseUnresolvableOperations(),
       verifyReferences(verifyMutationReferences),
       {
         async requestDidStart() {
@@ -116,7 +119,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
             },
             // An error the client only sees as INTERNAL_SERVER_ERROR: its cause goes to the log, tied to the request.
             async didEncounterErrors(requestContext) {
-              logMasked(requestContext.errors, requestContext.contextValue);
+              logErrors(requestContext.errors, requestContext.contextValue);
             },
           };
         },

@@ -51,6 +51,8 @@ export function enforceAuthorization(gateway: GatewayInterface, options: Enforce
   const wrap =
     (execute: GatewayExecutor): GatewayExecutor =>
     async (requestContext) => {
+      // No operation resolved: Apollo Gateway's executor answers the resolution error itself.
+      if (!requestContext.operation) return execute(requestContext);
       const user = (requestContext.context as GatewayContext).user;
       const steppedUp = user ? hasRecentSecondFactor(user, options.stepUpMaxAgeSeconds, now()) : false;
       const callerKey = user ? `${scopeSetIdOf(user)}${steppedUp ? '+otp' : ''}` : '-';

@@ -36,8 +36,8 @@ afterAll(async () => {
 
 interface Case {
   name: string;
-  /** Which path the lean gateway must take (in each mode, when they differ). */
-  path: 'lean' | 'apollo' | Record<'development' | 'production', 'lean' | 'apollo'>;
+  /** Which path the lean gateway must take (in each mode, when they differ); neither: refused before both. */
+  path: 'lean' | 'apollo' | 'neither' | Record<'development' | 'production', 'lean' | 'apollo'>;
   method?: 'GET' | 'POST';
   token?: () => string;
   headers?: Record<string, string>;
@@ -149,7 +149,7 @@ const cases: Case[] = [
   { name: 'a subscription', path: 'apollo', token: () => member, body: { query: 'subscription { me { id } }' } },
   {
     name: 'an Accept that admits no JSON',
-    path: 'apollo',
+    path: 'neither', // refused before it executes (Apollo Server would run it, then answer 406)
     token: () => member,
     headers: { accept: 'text/html' },
     body: { query: '{ me { id } }' },
@@ -225,9 +225,11 @@ describe.each(['development', 'production'] as const)('the lean path against Apo
 
     expect(leanAnswer).toEqual(apolloAnswer);
     expect(stack.totalCalls()).toBe(leanCalls); // the same subgraph calls, none more
-    expect({ lean: after.lean - before.lean, apollo: after.apollo - before.apollo }).toEqual(
-      (typeof entry.path === 'string' ? entry.path : entry.path[mode]) === 'lean' ? { lean: 1, apollo: 0 } : { lean: 0, apollo: 1 },
-    );
+    const path = typeof entry.path === 'string' ? entry.path : entry.path[mode];
+    expect({ lean: after.lean - before.lean, apollo: after.apollo - before.apollo }).toEqual({
+      lean: path === 'lean' ? 1 : 0,
+      apollo: path === 'apollo' ? 1 : 0,
+    });
     // Whatever the path, nothing internal leaks.
     expect(leanAnswer.body).not.toMatch(/stack|\bat .*\.(ts|js):\d|127\.0\.0\.1|SELECT /i);
   });
