@@ -7,10 +7,14 @@ export const DEFAULT_PAGE_SIZE = 20;
 /** True for a canonical UUID (auth's check). Ids that are not cannot name a row: callers answer them like a missing id. */
 export { isUuid };
 
-/** True for an instant as Date#toISOString writes it, and only a real one (JavaScript rolls 02-30 over to 03-01). */
+/**
+ * True for an instant as Date#toISOString writes it, only a real one (JavaScript rolls 02-30 over to 03-01), and only
+ * one Postgres can hold: years 0001 to 9999. toISOString writes the years JavaScript has beyond those with a sign
+ * (`+275760-09-13T…`, `-000001-…`), and year 0000 does not exist in Postgres: each failed there, as a masked error.
+ */
 function isCanonicalInstant(text: string): boolean {
   const time = Date.parse(text);
-  return !Number.isNaN(time) && new Date(time).toISOString() === text;
+  return !Number.isNaN(time) && new Date(time).toISOString() === text && /^(?!0000)\d{4}-/.test(text);
 }
 
 export interface PageRequest {
