@@ -2,13 +2,22 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { parse, Source, type DocumentNode, type GraphQLError } from 'graphql';
 import { parse as parseYaml } from 'yaml';
+import { formatProblem, problemAt, type SchemaProblem } from './schemaProblem';
 
 export interface SubgraphEntry {
   name: string;
   routingUrl: string;
   schemaFile: string;
+}
+
+/** A subgraph of supergraph.yaml whose schema parsed. */
+export interface SubgraphSchema extends SubgraphEntry {
+  /** The schema file as problems name it: relative to the working directory. */
+  displayFile: string;
+  /** Parsed with its Source named `displayFile`, so every node knows where it is. */
+  document: DocumentNode;
 }
 
 export type CompositionResult = { ok: true; supergraphSdl: string; hints: string[] } | { ok: false; errors: string[] };
@@ -30,45 +39,70 @@ export function readSupergraphConfig(configPath: string = SUPERGRAPH_CONFIG): Su
   });
 }
 
-function describe(error: GraphQLError): string {
-  const code = error.extensions?.code ? ` [${error.extensions.code}]` : '';
-  return `${error.message}${code}`;
-}
-
 /**
- * Composes the subgraphs of `configPath` with @apollo/composition. Errors are grouped per subgraph where one is
- * to blame: a file that does not parse names the subgraph, file, line and column.
+ * Reads and parses the schema of every subgraph of `configPath`. A file that cannot be read or does not parse is a
+ * problem (`file:line:column`) and the others are still returned: one broken subgraph hides nothing of the rest.
+ * `overrides` replaces a subgraph's SDL by name (tests).
  */
-export async function composeSupergraph(configPath: string, overrides: Record<string, string> = {}): Promise<CompositionResult> {
+export async function readSubgraphSchemas(
+  configPath: string = SUPERGRAPH_CONFIG,
+  overrides: Record<string, string> = {},
+): Promise<{ entries: SubgraphEntry[]; schemas: SubgraphSchema[]; problems: SchemaProblem[] }> {
   const entries = readSupergraphConfig(configPath);
-  const errors: string[] = [];
-  const services: { name: string; url: string; typeDefs: DocumentNode }[] = [];
+  const schemas: SubgraphSchema[] = [];
+  const problems: SchemaProblem[] = [];
   for (const entry of entries) {
+    const displayFile = relative(process.cwd(), entry.schemaFile);
     const sdl = overrides[entry.name] ?? (await readFile(entry.schemaFile, 'utf8').catch(() => undefined));
     if (sdl === undefined) {
-      errors.push(`subgraph "${entry.name}": cannot read ${entry.schemaFile}`);
+      problems.push({ file: displayFile, rule: 'unreadable', message: `cannot read the schema of subgraph "${entry.name}"` });
       continue;
     }
     try {
-      services.push({ name: entry.name, url: entry.routingUrl, typeDefs: parse(sdl) });
+      schemas.push({ ...entry, displayFile, document: parse(new Source(sdl, displayFile)) });
     } catch (error) {
-      // One line a terminal or an editor can jump to: file:line:column: message.
       const location = (error as GraphQLError).locations?.[0];
-      const where = location ? `:${location.line}:${location.column}` : '';
-      errors.push(`${relative(process.cwd(), entry.schemaFile)}${where}: ${(error as Error).message.split('\n')[0]}`);
+      const message = (error as Error).message.split('\n')[0];
+      problems.push({ file: displayFile, line: location?.line, column: location?.column, rule: 'syntax', message });
     }
   }
-  if (errors.length) return { ok: false, errors };
-  const result = composeServices(services);
-  if (result.errors) {
-    return {
-      ok: false,
-      errors: result.errors.map((error) => {
-        const blamed = entries.filter((entry) => error.message.includes(`"${entry.name}"`) || error.message.startsWith(`[${entry.name}]`));
-        const prefix = blamed.length ? `subgraph ${blamed.map((entry) => `"${entry.name}"`).join(', ')}: ` : 'composition: ';
-        return prefix + describe(error);
-      }),
-    };
-  }
+  return { entries, schemas, problems };
+}
+
+/**
+ * Where a composition error is: among the nodes it points at (one per subgraph involved), the one of the subgraph its
+ * message names last (Apollo's "… in subgraphs "a" and "b" but … in subgraph "c"" names the odd one out last).
+ */
+function locate(error: GraphQLError, schemas: readonly SubgraphSchema[]): SchemaProblem {
+  const code = error.extensions?.code ? ` [${error.extensions.code}]` : '';
+  const message = `${error.message}${code}`;
+  const located = (error.nodes ?? []).filter((node) => node.loc);
+  const lastNamed = (file: string) => {
+    const name = schemas.find((schema) => schema.displayFile === file)?.name;
+    return name === undefined ? -1 : error.message.lastIndexOf(`"${name}"`);
+  };
+  const node = [...located].sort((a, b) => lastNamed(b.loc!.source.name) - lastNamed(a.loc!.source.name))[0];
+  if (node) return problemAt(node, 'composition', message);
+  const blamed = schemas.filter((schema) => error.message.includes(`"${schema.name}"`) || error.message.startsWith(`[${schema.name}]`));
+  return { file: blamed[0]?.displayFile ?? 'supergraph.yaml', rule: 'composition', message };
+}
+
+/** Composes parsed subgraph schemas with @apollo/composition; each error located in the subgraph it blames. */
+export function composeSchemas(
+  schemas: readonly SubgraphSchema[],
+): { ok: true; supergraphSdl: string; hints: string[] } | { ok: false; problems: SchemaProblem[] } {
+  const result = composeServices(schemas.map((schema) => ({ name: schema.name, url: schema.routingUrl, typeDefs: schema.document })));
+  if (result.errors) return { ok: false, problems: result.errors.map((error) => locate(error, schemas)) };
   return { ok: true, supergraphSdl: result.supergraphSdl, hints: (result.hints ?? []).map((hint) => hint.toString()) };
+}
+
+/**
+ * Composes the subgraphs of `configPath`. Errors are one line each, `file:line:column: message`: every schema that
+ * does not parse, or else each composition error in the subgraph it blames.
+ */
+export async function composeSupergraph(configPath: string, overrides: Record<string, string> = {}): Promise<CompositionResult> {
+  const { schemas, problems } = await readSubgraphSchemas(configPath, overrides);
+  if (problems.length) return { ok: false, errors: problems.map(formatProblem) };
+  const result = composeSchemas(schemas);
+  return result.ok ? result : { ok: false, errors: result.problems.map(formatProblem) };
 }

@@ -34,17 +34,21 @@ export function roleEnumOf(document: DocumentNode): string[] | undefined {
   return values.length ? values : undefined;
 }
 
+/** One subgraph's requirements, from its parsed SDL; its matrix goes beside `schemaFile`. */
+export function requirementsOf(name: string, schemaFile: string, document: DocumentNode): SubgraphRequirements {
+  return {
+    name,
+    matrixFile: resolve(dirname(schemaFile), 'permissions.md'),
+    requirements: readRequirements(document),
+    roleEnum: roleEnumOf(document),
+  };
+}
+
 /** Every subgraph of supergraph.yaml with the requirements its SDL declares. Throws when an SDL does not parse. */
 export function readSubgraphRequirements(configPath = SUPERGRAPH_CONFIG): SubgraphRequirements[] {
-  return readSupergraphConfig(configPath).map((entry) => {
-    const document = parse(readFileSync(entry.schemaFile, 'utf8'));
-    return {
-      name: entry.name,
-      matrixFile: resolve(dirname(entry.schemaFile), 'permissions.md'),
-      requirements: readRequirements(document),
-      roleEnum: roleEnumOf(document),
-    };
-  });
+  return readSupergraphConfig(configPath).map((entry) =>
+    requirementsOf(entry.name, entry.schemaFile, parse(readFileSync(entry.schemaFile, 'utf8'))),
+  );
 }
 
 export interface MatrixRow {
@@ -71,8 +75,8 @@ export function grantOf(requirement: Requirement, caller: Omit<Caller, 'steppedU
 
 /**
  * The permission matrix, from the schemas' authorization directives and the roles file: one row per field of each
- * subgraph, one cell per caller (anonymous and each role). Also returns what `npm run schema:check` refuses: fields
- * without any requirement, and scopes a directive names that no role grants.
+ * subgraph, one cell per caller (anonymous and each role). Also returns, by name only, fields without any requirement
+ * and scopes no role grants (`npm run docs` warns of them; `npm run schema:check` places them: findRequirementProblems).
  */
 export function buildPermissionMatrix(
   subgraphs: SubgraphRequirements[] = readSubgraphRequirements(),
