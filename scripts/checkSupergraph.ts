@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parseRoleTable, RoleTableError, type RoleTable } from '../auth';
 import { composeSchemas, readSubgraphSchemas, rolesFileOf, type SubgraphSchema } from './composition';
+import { findNonNullRefusals } from './findNonNullRefusals';
 import { findRequirementProblems } from './findRequirementProblems';
 import { findUnimplementedPolicies, loadObjectPolicies, type LoadedPolicies } from './findUnimplementedPolicies';
 import { sortProblems, type SchemaProblem } from './schemaProblem';
@@ -34,7 +35,8 @@ async function readRoles(configPath: string): Promise<{ roles: RoleTable } | { p
 /**
  * Everything `npm run schema:check` and `npm run compose` refuse, each problem at its place and all of them in one run:
  * schemas that do not parse, fields without a requirement, scopes no role grants, an `enum Role` unlike roles.yaml,
- * object policies policies.ts does not implement, and composition errors (composition needs every schema to parse; the other checks run on each schema that does).
+ * object policies policies.ts does not implement, non-null fields a caller served their parent may be refused, and
+ * composition errors (composition needs every schema to parse; the other checks run on each schema that does).
  */
 export async function checkSupergraph(
   configPath: string,
@@ -48,6 +50,7 @@ export async function checkSupergraph(
     problems.push(...findRequirementProblems(schema, roles));
     problems.push(...(await findUnimplementedPolicies(schema, options.loadPolicies ?? loadObjectPolicies)));
   }
+  if (roles) problems.push(...findNonNullRefusals(schemas, roles));
   let supergraphSdl: string | undefined;
   if (schemas.length === entries.length) {
     const composed = composeSchemas(schemas);

@@ -2,7 +2,7 @@
  * npm run schema:check   (CI) exits 1 naming each problem at its place, `file:line:column: message`, all in one run:
  *                        a schema that does not parse, a field without an authorization requirement, a scope no role
  *                        grants, an enum Role unlike roles.yaml, an object policy policies.ts does not implement, a
- *                        composition error, a stale
+ *                        non-null field a caller served its parent may be refused, a composition error, a stale
  *                        permissions.md (who may reach which field changed: npm run docs) or a stale supergraph.graphql.
  * npm run compose        runs the same schema checks (not the two staleness ones) and writes supergraph.graphql only
  *                        when there is no problem: a gateway must never load a field nobody ruled.

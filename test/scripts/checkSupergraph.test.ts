@@ -86,6 +86,63 @@ describe('the schema check', () => {
   });
 });
 
+describe('the non-null check', () => {
+  it('names a non-null field under an owner policy where a list of its type is served, with the fix', async () => {
+    const { sdl, lines } = await withRecordField('amountCents: Int! @policy(policies: [["owner"]])');
+    expect(lines).toEqual([
+      `${RECORDS}:${positionOf(sdl, 'amountCents')}: Record.amountCents: Int! is non-null but may be refused where its parent is served: a Record is served to MEMBER through Query.record, and the object policy "owner" decides for MEMBER, Record by Record. A refusal nulls the whole Record, and a [Record!] list with it. Make it nullable: amountCents: Int`,
+    ]);
+    expect((await withRecordField('amountCents: Int @policy(policies: [["owner"]])')).lines).toEqual([]);
+  });
+
+  it('names a non-null field needing a scope that a role served its parent lacks', async () => {
+    const { sdl, lines } = await withRecordField('reviewNotes: [String!]! @requiresScopes(scopes: [["record:read:internal"]])');
+    expect(lines).toEqual([
+      `${RECORDS}:${positionOf(sdl, 'reviewNotes')}: Record.reviewNotes: [String!]! is non-null but may be refused where its parent is served: a Record is served to MEMBER through Query.record, and MEMBER lacks "record:read:internal". A refusal nulls the whole Record, and a [Record!] list with it. Make it nullable: reviewNotes: [String!]`,
+    ]);
+  });
+
+  /** The records SDL with `types` added and `stats` on Query. */
+  const withStats = async (stats: string, types: string) =>
+    (await sdlOf('records')).replace('type Query {', `type Query {\n  stats: ${stats}\n}\n${types}\nextend type Query {`);
+
+  it('names a non-null field that anonymous callers are refused under a public parent', async () => {
+    const sdl = await withStats('Stats @public', 'type Stats @public {\n  total: Int! @authenticated\n}');
+    expect((await check({ records: sdl })).lines).toEqual([
+      `${RECORDS}:${positionOf(sdl, 'total')}: Stats.total: Int! is non-null but may be refused where its parent is served: a Stats is served to anonymous callers through Query.stats, and anonymous callers are refused it. A refusal nulls the whole Stats, and a [Stats!] list with it. Make it nullable: total: Int`,
+    ]);
+  });
+
+  it('names a non-null field that needs a second factor its parent does not', async () => {
+    const sdl = await withStats(
+      'Stats @authenticated',
+      'type Stats @authenticated {\n  archived: Int! @policy(policies: [["step_up"]])\n}',
+    );
+    expect((await check({ records: sdl })).lines).toEqual([
+      expect.stringContaining(
+        `${RECORDS}:${positionOf(sdl, 'archived')}: Stats.archived: Int! is non-null but may be refused where its parent is served: a Stats is served to MEMBER through Query.stats, and MEMBER must first prove a recent second factor.`,
+      ),
+    ]);
+  });
+
+  it("does not count the type's own requirement: a caller it refuses is never served the object", async () => {
+    // Like Query.viewer (@public) and Viewer (@authenticated): an anonymous caller gets null, not an object.
+    const sdl = await withStats('Stats @public', 'type Stats @authenticated {\n  total: Int!\n}');
+    expect((await check({ records: sdl })).lines).toEqual([]);
+  });
+
+  it('names a non-null root field, whose refusal nulls the whole response', async () => {
+    const sdl = (await sdlOf('records')).replace(
+      'type Query {',
+      'type Query {\n  recordCount: Int! @requiresScopes(scopes: [["record:read"]])',
+    );
+    const { lines } = await check({ records: sdl });
+    expect(lines).toEqual([
+      `${RECORDS}:${positionOf(sdl, 'recordCount')}: Query.recordCount: Int! is non-null but may be refused where its parent is served: the Query root is open to everyone, and anonymous callers are refused it. A refusal nulls the whole response data, every other root field with it. Make it nullable: recordCount: Int`,
+    ]);
+  });
+});
+
 describe('the policy check agrees with start-up', () => {
   const typeDefs = parse(/* GraphQL */ `
     type Query {

@@ -27,7 +27,10 @@ describe('npm run schema:check', () => {
 
   it('names every problem of every subgraph at file:line:column in one run, without a stack, and exits 1', async () => {
     const users = (await sdlOf('users')).replace('type Tenant @authenticated {', 'type Tenant @authenticated {{');
-    const records = (await sdlOf('records')).replace(TITLE, '$&\n  secretScore: Int\n  notes: String @policy(policies: [["author"]])');
+    const records = (await sdlOf('records')).replace(
+      TITLE,
+      '$&\n  secretScore: Int\n  amountCents: Int! @policy(policies: [["owner"]])\n  notes: String @policy(policies: [["author"]])',
+    );
     const dir = await tree({ users, records });
     const { code, stderr } = await runCompose(['--check', '--config', 'supergraph.yaml'], dir);
     expect(code).toBe(1);
@@ -35,6 +38,11 @@ describe('npm run schema:check', () => {
     const [tenantLine, tenantColumn] = positionOf(users, '{{').split(':').map(Number);
     expect(lines.filter((line) => /^subgraphs\/\w+\/schema\.graphql:/.test(line))).toEqual([
       `${RECORDS}:${positionOf(records, 'secretScore')}: Record.secretScore has no authorization requirement, so it is refused to everyone: add @public, @authenticated, @requiresScopes or @policy to it or its type`,
+      expect.stringMatching(
+        new RegExp(
+          `^${RECORDS}:${positionOf(records, 'amountCents')}: Record\\.amountCents: Int! is non-null .* Make it nullable: amountCents: Int$`,
+        ),
+      ),
       expect.stringMatching(
         new RegExp(
           `^${RECORDS}:${positionOf(records, '"author"')}: Record\\.notes names the object policy "author", but subgraphs/records/policies\\.ts does not implement it`,
@@ -45,7 +53,7 @@ describe('npm run schema:check', () => {
     expect(lines).toContain(
       'subgraphs/records/permissions.md: who may reach which field of records has changed (- as documented, + as the schema and roles.yaml now say): run `npm run docs` and commit it',
     );
-    expect(lines[lines.length - 1]).toBe('4 problems in 3 files.');
+    expect(lines[lines.length - 1]).toBe('5 problems in 3 files.');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
