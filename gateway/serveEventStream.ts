@@ -11,7 +11,11 @@ export interface EventStreamOptions {
   path: string;
   hub: SubscriptionHub;
   authenticate(rawHeaders: readonly string[]): Promise<AuthenticationResult>;
-  log: { info(details: object, message: string): void; warn(details: object, message: string): void };
+  log: {
+    debug(details: object, message: string): void;
+    info(details: object, message: string): void;
+    warn(details: object, message: string): void;
+  };
 }
 
 const STATUS: Partial<Record<string, number>> = {
@@ -122,6 +126,11 @@ export function serveEventStream(options: EventStreamOptions) {
     try {
       await handler(request, reply);
     } catch (error) {
+      // A client that went away is not a fault: graphql-sse then fails writing to the closed connection.
+      if (reply.raw.destroyed || request.raw.destroyed) {
+        log.debug({ clientAddress: request.ip }, 'event stream ended: the client went away');
+        return;
+      }
       log.warn({ err: error }, 'event stream failed');
       if (!reply.raw.headersSent) {
         reply.raw.writeHead(500, { 'content-type': 'application/json' });
