@@ -18,6 +18,7 @@ import {
 import type { EventBus } from '../service/eventBus';
 import { answerHttpErrors } from '../service/httpErrors';
 import { LOG_REDACT } from '../service/logging';
+import { createRedisHealth } from '../service/redisHealth';
 import { serveMetrics, type MetricsServer } from '../service/serveMetrics';
 import { closeGracefully } from '../service/shutdown';
 import { authenticateRequest } from './authenticateRequest';
@@ -79,6 +80,9 @@ export async function createGateway(options: CreateGatewayOptions) {
   answerHttpErrors(app);
   const log = app.log;
   const metrics = createGatewayMetrics();
+  // Every Redis client's problems are logged and counted; readiness names the degraded ones.
+  const redisHealth = createRedisHealth();
+  redisHealth.bind({ log, registry: metrics.registry });
   const tracing = initTracing({ serviceName: config.OTEL_SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
 
   const roles = createRoleSource({ path: config.ROLES_PATH, pollMs: config.SUPERGRAPH_POLL_MS, log });
@@ -94,6 +98,7 @@ export async function createGateway(options: CreateGatewayOptions) {
           key: `${config.REDIS_KEY_PREFIX}revocations`,
           retentionMs,
           commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+          redisHealth,
         })
       : createMemoryRevocationBus({ retentionMs });
   if (!options.revocationBus && !config.REDIS_URL) {
@@ -149,6 +154,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     redisUrl: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
     redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+    redisHealth,
   });
   const graphql = createGraphQLServer({ config, gateway, log });
   const authenticate = (rawHeaders: readonly string[]) => authenticateRequest(rawHeaders, verifier, revocations, roles);
@@ -159,6 +165,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     app,
     config,
     eventBus: options.eventBus,
+    redisHealth,
     authenticate,
     validationRules: graphql.validationRules,
     onSchema: (listener) => gateway.onSchemaLoadOrUpdate(listener),
@@ -199,7 +206,11 @@ export async function createGateway(options: CreateGatewayOptions) {
   if (!config.isProduction && !registerExplorer(app)) log.info('explorer off: graphiql and react are not installed');
   app.get('/health/ready', async (_request, reply) => {
     const ready = started && jwks.isReady;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', keys: jwks.isReady });
+    // Still ready with Redis down (rate limits count per instance meanwhile), but saying what is degraded.
+    const degraded = redisHealth.degraded();
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not_ready', keys: jwks.isReady, ...(degraded.length ? { degraded } : {}) });
   });
 
   async function loadKeys() {

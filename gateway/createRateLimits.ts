@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisHealth } from '../service/redisHealth';
 
 export interface RateLimitOptions {
   /** Requests per window; 0 turns a limit off. */
@@ -12,6 +13,8 @@ export interface RateLimitOptions {
   keyPrefix: string;
   /** The longest a request waits on Redis before counting in memory instead; default 50 ms. */
   redisTimeoutMs?: number;
+  /** Where Redis connection problems are counted and logged (`rate_limits`): a fallback to memory is never silent. */
+  redisHealth: RedisHealth;
 }
 
 export type RateLimitScope = 'user' | 'tenant' | 'address';
@@ -31,7 +34,7 @@ export function createRateLimits(options: RateLimitOptions) {
         commandTimeout: options.redisTimeoutMs ?? 50,
       })
     : undefined;
-  redis?.on('error', () => undefined);
+  if (redis) options.redisHealth.watch(redis, 'rate_limits');
   const make = (scope: RateLimitScope, points: number): RateLimiterAbstract | undefined => {
     if (points <= 0) return undefined;
     const memory = new RateLimiterMemory({ keyPrefix: scope, points, duration: options.windowSeconds });

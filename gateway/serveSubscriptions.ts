@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { RevocationEvent } from '../auth';
 import { openEventBus, type EventBus } from '../service/eventBus';
+import type { RedisHealth } from '../service/redisHealth';
 import type { AuthenticationResult } from './authenticateRequest';
 import type { GatewayConfig } from './config';
 import { createSubscriptionHub, type SubscriptionHubOptions } from './createSubscriptionHub';
@@ -15,6 +16,8 @@ export interface ServeSubscriptionsOptions {
   config: GatewayConfig;
   /** The launcher's in-process bus; otherwise Redis (REDIS_URL), or one of this process only. */
   eventBus?: EventBus;
+  /** Where the event bus's Redis connection problems are counted and logged. */
+  redisHealth?: RedisHealth;
   /** Checks raw request headers as the HTTP path does (token, revocation, roles). */
   authenticate(rawHeaders: readonly string[]): Promise<AuthenticationResult>;
   /** Runs a lookup query as `user`, through the gateway. */
@@ -35,6 +38,7 @@ export function serveSubscriptions(options: ServeSubscriptionsOptions) {
   const { config, log } = options;
   const events = openEventBus({
     shared: options.eventBus,
+    redisHealth: options.redisHealth,
     redisUrl: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
     commandTimeoutMs: config.REDIS_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import type { RedisHealth } from './redisHealth';
 import { createStreamBus, type StreamState } from './redisStream';
 
 /**
@@ -82,6 +83,8 @@ export interface RedisEventBusOptions {
   /** The longest a publish waits on Redis; default 50 ms. */
   commandTimeoutMs?: number;
   now?: () => number;
+  /** Where connection problems are counted and logged (`events_writer`, `events_reader`). */
+  redisHealth?: RedisHealth;
 }
 
 /**
@@ -98,6 +101,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
     now: options.now,
     connectionName: 'gatehouse-event-reader',
     decode: decodeLiveEvent,
+    health: options.redisHealth && { monitor: options.redisHealth, name: 'events' },
   });
   return {
     publish: bus.publish,
@@ -110,7 +114,13 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
  * The event bus a service uses: the launcher's in-process one when given (`shared`), else Redis when configured, else
  * one of this process only. `close` closes only a bus opened here.
  */
-export function openEventBus(options: { shared?: EventBus; redisUrl?: string; keyPrefix?: string; commandTimeoutMs?: number }) {
+export function openEventBus(options: {
+  shared?: EventBus;
+  redisUrl?: string;
+  keyPrefix?: string;
+  commandTimeoutMs?: number;
+  redisHealth?: RedisHealth;
+}) {
   const own = options.shared
     ? undefined
     : options.redisUrl
@@ -118,6 +128,7 @@ export function openEventBus(options: { shared?: EventBus; redisUrl?: string; ke
           url: options.redisUrl,
           key: `${options.keyPrefix ?? 'gatehouse:'}events`,
           commandTimeoutMs: options.commandTimeoutMs,
+          redisHealth: options.redisHealth,
         })
       : createMemoryEventBus();
   return { bus: options.shared ?? own!, close: async () => own?.close() };

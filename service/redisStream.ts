@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { createRedisHealth, type RedisHealth } from './redisHealth';
 
 export type StreamState = 'live' | 'down';
 
@@ -12,6 +13,8 @@ export function createStreamWriter(options: {
   retentionMs: number;
   commandTimeoutMs?: number;
   now?: () => number;
+  /** Where its connection problems are counted and logged, as `client`. */
+  health?: { monitor: RedisHealth; client: string };
 }) {
   const now = options.now ?? Date.now;
   const writer = new Redis(options.url, {
@@ -21,7 +24,7 @@ export function createStreamWriter(options: {
     connectTimeout: 2000,
     commandTimeout: options.commandTimeoutMs ?? 50,
   });
-  writer.on('error', () => undefined);
+  (options.health?.monitor ?? createRedisHealth()).watch(writer, options.health?.client ?? 'stream_writer');
   return {
     /** XADD, trimming entries older than the retention (by age, never by count). */
     async append(text: string) {
@@ -46,6 +49,7 @@ export function followStream(options: {
   from: string | 'newest';
   onEntry(text: string): void;
   onState?(state: StreamState): void;
+  health?: { monitor: RedisHealth; client: string };
 }): { close(): void } {
   const reader = new Redis(options.url, {
     connectionName: options.connectionName,
@@ -58,6 +62,7 @@ export function followStream(options: {
   const report = (next: StreamState) => {
     if (next !== state) options.onState?.((state = next));
   };
+  (options.health?.monitor ?? createRedisHealth()).watch(reader, options.health?.client ?? 'stream_reader');
   reader.on('error', () => report('down'));
   reader.on('close', () => report('down'));
   const loop = async () => {
@@ -101,8 +106,11 @@ export function createStreamBus<T>(options: {
   now?: () => number;
   connectionName: string;
   decode(text: string): T | undefined;
+  /** Where the writer's and readers' connection problems are counted and logged, as `<name>_writer`, `<name>_reader`. */
+  health?: { monitor: RedisHealth; name: string };
 }) {
-  const writer = createStreamWriter(options);
+  const { health } = options;
+  const writer = createStreamWriter({ ...options, health: health && { monitor: health.monitor, client: `${health.name}_writer` } });
   const readers = new Set<{ close(): void }>();
   return {
     publish: (message: T) => writer.append(JSON.stringify(message)),
@@ -117,6 +125,7 @@ export function createStreamBus<T>(options: {
           if (message !== undefined) onMessage(message);
         },
         onState,
+        health: health && { monitor: health.monitor, client: `${health.name}_reader` },
       });
       readers.add(reader);
       return {

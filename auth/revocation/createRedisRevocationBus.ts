@@ -1,3 +1,4 @@
+import type { RedisHealth } from '../../service/redisHealth';
 import { createStreamBus } from '../../service/redisStream';
 import { decodeRevocationEvent, type BusState, type RevocationBus, type RevocationEvent } from './revocationEvents';
 
@@ -10,6 +11,8 @@ export interface RedisRevocationBusOptions {
   /** The longest a publish waits on Redis; default 50 ms. A slow or hung Redis fails the publish, which is retried. */
   commandTimeoutMs?: number;
   now?: () => number;
+  /** Where connection problems are counted and logged (`revocations_writer`, `revocations_reader`). */
+  redisHealth?: RedisHealth;
 }
 
 /**
@@ -27,6 +30,7 @@ export function createRedisRevocationBus(options: RedisRevocationBusOptions): Re
     now: options.now,
     connectionName: 'gatehouse-revocation-reader',
     decode: decodeRevocationEvent,
+    health: options.redisHealth && { monitor: options.redisHealth, name: 'revocations' },
   });
   return {
     publish: bus.publish,

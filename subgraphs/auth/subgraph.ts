@@ -20,6 +20,7 @@ import { policies } from './policies';
 import { createResolvers } from './resolvers';
 import { loadSecretBox } from './secretBox';
 import { createSessionService } from './sessions';
+import { createRedisHealth, type RedisHealth } from '../../service/redisHealth';
 import { createThrottle } from './throttle';
 
 export { seed, DEMO_TOTP_SECRET } from './data/seed';
@@ -33,7 +34,7 @@ export { policies };
 export const JWKS_PATH = '/.well-known/jwks.json';
 
 /** The revocation bus from config: Redis when REDIS_URL is set, else one in memory (this process only). */
-export function createRevocationBus(config: AuthConfig): RevocationBus {
+export function createRevocationBus(config: AuthConfig, redisHealth?: RedisHealth): RevocationBus {
   const retentionMs = config.REVOCATION_RETENTION_SECONDS * 1000;
   return config.REDIS_URL
     ? createRedisRevocationBus({
@@ -41,6 +42,7 @@ export function createRevocationBus(config: AuthConfig): RevocationBus {
         key: `${config.REDIS_KEY_PREFIX}revocations`,
         retentionMs,
         commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+        redisHealth,
       })
     : createMemoryRevocationBus({ retentionMs });
 }
@@ -63,7 +65,8 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     signingKey: () => keys.current(),
   });
-  const ownBus = shared.revocationBus ? undefined : createRevocationBus(config);
+  const redisHealth = createRedisHealth();
+  const ownBus = shared.revocationBus ? undefined : createRevocationBus(config, redisHealth);
   const bus = shared.revocationBus ?? ownBus!;
   const throttle = createThrottle({
     redisUrl: config.REDIS_URL,
@@ -72,6 +75,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
     perAddress: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
     windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+    redisHealth,
   });
   // Revocations are written to auth.revocation_outbox in the revoking transaction, then relayed to the bus.
   const relay = createOutboxRelay<RevocationEvent>({
@@ -117,6 +121,7 @@ export async function createSubgraph(config: AuthConfig, db: Database, shared: S
 
   return {
     name,
+    redisHealth,
     schema: buildSubgraph({ typeDefs, resolvers, policies }),
     // Its services keep transactions of their own, and each mutation is safe to repeat: a change sets a value, a
     // credential or token is single-use, a session or challenge is refused once spent.

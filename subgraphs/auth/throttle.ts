@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ErrorCode, gatehouseError } from '../../auth';
+import type { RedisHealth } from '../../service/redisHealth';
 
 export interface ThrottleOptions {
   /** With a URL, counters live in Redis (shared by every auth instance); without, in memory. */
@@ -14,6 +15,8 @@ export interface ThrottleOptions {
   windowSeconds: number;
   /** The longest an attempt waits on Redis before failing closed; default 50 ms. */
   redisTimeoutMs?: number;
+  /** Where Redis connection problems are counted and logged (`login_throttle`). */
+  redisHealth: RedisHealth;
 }
 
 export type ThrottleKind = 'login' | 'code';
@@ -44,7 +47,7 @@ export function createThrottle(options: ThrottleOptions) {
         commandTimeout: options.redisTimeoutMs ?? 50,
       })
     : undefined;
-  redis?.on('error', () => undefined);
+  if (redis) options.redisHealth.watch(redis, 'login_throttle');
   const make = (name: string, points: number): RateLimiterAbstract =>
     redis
       ? new RateLimiterRedis({

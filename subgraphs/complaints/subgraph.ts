@@ -8,6 +8,7 @@ import {
   type SubgraphConfig,
   type SubgraphService,
 } from '../kit';
+import { createRedisHealth } from '../../service/redisHealth';
 import type { ComplaintsConfig } from './config';
 import { createResolvers } from './resolvers';
 import { policies } from './policies';
@@ -26,7 +27,9 @@ export function createSubgraph(
   db: Database,
   shared: SharedServices = {},
 ): SubgraphService {
+  const redisHealth = createRedisHealth();
   const events = createEventOutbox({
+    redisHealth,
     pool: db.pool,
     schema: name,
     bus: shared.eventBus,
@@ -36,6 +39,7 @@ export function createSubgraph(
   });
   return {
     name,
+    redisHealth,
     schema: buildSubgraph({ typeDefs, resolvers: createResolvers(events), policies }),
     registerRoutes(app) {
       events.start(app.log);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { openEventBus, type EventBus, type LiveEvent } from '../../service/eventBus';
+import type { RedisHealth } from '../../service/redisHealth';
 import { createOutboxRelay } from './createOutboxRelay';
 import type { Tx } from './database';
 
@@ -12,6 +13,8 @@ export interface EventOutboxOptions {
   redisUrl?: string;
   keyPrefix?: string;
   redisTimeoutMs?: number;
+  /** Where the bus's Redis connection problems are counted and logged (the service's, reported by the kit). */
+  redisHealth?: RedisHealth;
   /** How often what could not be published is tried again; default 1 s. */
   retryIntervalMs?: number;
 }
@@ -30,6 +33,7 @@ export function createEventOutbox(options: EventOutboxOptions) {
     redisUrl: options.redisUrl,
     keyPrefix: options.keyPrefix,
     commandTimeoutMs: options.redisTimeoutMs,
+    redisHealth: options.redisHealth,
   });
   const relay = createOutboxRelay<LiveEvent>({
     pool: options.pool,

@@ -16,6 +16,7 @@ import type { Database } from './database';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphMetrics';
 import { answerHttpErrors, clientRefusal, refusalBody } from '../../service/httpErrors';
 import { LOG_REDACT } from '../../service/logging';
+import type { RedisHealth } from '../../service/redisHealth';
 import { assertNoNulCharacters } from './assertNoNulCharacters';
 import { registerIdempotentMutations } from './idempotency';
 
@@ -53,6 +54,8 @@ export interface SubgraphService {
    * to retry by design: an Idempotency-Key is then not handled. Default true.
    */
   idempotentMutations?: boolean;
+  /** Its Redis clients' health: the kit logs and counts their problems, and readiness names the degraded ones. */
+  redisHealth?: RedisHealth;
   /** Extra HTTP routes outside /graphql (these do not require the gateway's signature). */
   registerRoutes?(app: FastifyInstance): void | Promise<void>;
 }
@@ -123,10 +126,13 @@ export async function createSubgraphServer(options: SubgraphServerOptions): Prom
   answerHttpErrors(app);
 
   app.get('/health/live', async () => ({ status: 'ok' }));
+  service.redisHealth?.bind({ log: app.log, registry: metrics.registry });
   app.get('/health/ready', async (_request, reply) => {
     try {
       await db.ping();
-      return { status: 'ready' };
+      // Still serving, with what is down named (login throttling fails closed while its Redis is down).
+      const degraded = service.redisHealth?.degraded() ?? [];
+      return degraded.length ? { status: 'ready', degraded } : { status: 'ready' };
     } catch {
       return reply.code(503).send({ status: 'not_ready', reason: 'database_unavailable' });
     }

@@ -89,3 +89,31 @@ describe('a slow Redis', () => {
     );
   });
 });
+
+describe('a Redis that is gone', () => {
+  it('is logged, counted and named by readiness, while requests are still served', async () => {
+    const token = await stack.login('member@acme.example', 'acme');
+    await relay.close(); // every connection cut, and no new one accepted
+    const gatewayBase = stack.gatewayUrl.replace(/\/graphql$/, '');
+    const authBase = stack.subgraphs.auth.url.replace(/\/graphql$/, '');
+    const readiness = async (base: string) =>
+      (await fetch(`${base}/health/ready`)).json() as Promise<{ status: string; degraded?: string[] }>;
+    const degradedAt = async (base: string) => (await readiness(base)).degraded ?? [];
+    const allOf = (names: string[]) => async (base: string) =>
+      (await degradedAt(base)).filter((name) => names.includes(name)).length === names.length;
+    // Bounded and generous; on timeout the assertions below say what is missing.
+    await eventually(() => allOf(['rate_limits', 'revocations_reader'])(gatewayBase), 30_000).catch(() => undefined);
+    expect(await readiness(gatewayBase)).toEqual({
+      status: 'ready',
+      keys: true,
+      degraded: expect.arrayContaining(['rate_limits', 'revocations_reader']),
+    });
+    await eventually(() => allOf(['login_throttle'])(authBase), 30_000).catch(() => undefined);
+    expect(await readiness(authBase)).toEqual({ status: 'ready', degraded: expect.arrayContaining(['login_throttle']) });
+    const metrics = await (await fetch(stack.gateway.metricsUrl!)).text();
+    expect(metrics).toMatch(/gatehouse_redis_connection_errors_total\{client="rate_limits"\} [1-9]/);
+    // The rate limits count in memory meanwhile: the request is served.
+    const result = await withinFiveSeconds(send('{ me { displayName } }', token));
+    expect(result.body.data.me.displayName).toBe('Acme Member');
+  });
+});
