@@ -135,6 +135,7 @@ interface HeldKey {
  * A key that cannot verify tokens (wrong use or key_ops, a private or symmetric key, a type that does not fit its
  * algorithm, a weak RSA modulus) is left out alone, never failing the set; a kid published twice is left out
  * entirely. A response over `maxBytes` or with more than `maxKeys` keys fails the fetch.
+ * A set with no usable key at all fails the fetch, like an unreachable publisher: the last good set stays in use.
  * `generation` changes exactly when the held keys change, so a cached verdict can tell cheaply that its key is
  * unchanged. Throws TypeError on bad options.
  */
@@ -206,6 +207,11 @@ export function createJwksCache(options: JwksCacheOptions) {
       if (!Array.isArray(body?.keys)) throw new Error('JWKS has no "keys" array');
       if (body.keys.length > maxKeys) throw new Error(`JWKS holds ${body.keys.length} keys, more than ${maxKeys}`);
       const { next, skipped } = await buildKeySet(body.keys as JWK[]);
+      // A set with no usable key would fail every valid token: a failed fetch, so the last good set stays in use.
+      if (!next.size) {
+        options.onKeySet?.({ usable: 0, skipped });
+        throw new Error(body.keys.length ? 'JWKS holds no usable key' : 'JWKS holds no keys');
+      }
       const changed = next.size !== keys.size || [...next].some(([kid, held]) => keys.get(kid) !== held);
       keys = next;
       if (changed) cache.generation += 1;

@@ -55,6 +55,37 @@ describe('the JWKS cache', () => {
     expect(await cache.getKey(second.kid)).toMatchObject({ kid: second.kid });
   });
 
+  it.each([
+    ['no keys', () => []],
+    [
+      'no usable key',
+      () => [
+        { ...first.publicJwk, use: 'enc' },
+        { kty: 'oct', kid: 'shared', k: 'c2VjcmV0' },
+      ],
+    ],
+  ])('treats a set with %s as a failed fetch: the last good set stays in use, within its staleness bound', async (_name, keys) => {
+    let now = 1_000_000;
+    const outcomes: string[] = [];
+    const cache = createJwksCache({
+      url: server.url,
+      refreshIntervalMs: 0,
+      cooldownMs: 1000,
+      maxStaleMs: 60_000,
+      now: () => now,
+      onFetch: (outcome, reason, error) => outcomes.push(`${outcome} ${reason}${error ? `: ${error.message}` : ''}`),
+    });
+    await cache.load();
+    server.setKeys(keys() as never);
+    now += 1000;
+    expect(await cache.getKey('unknown-kid')).toBeUndefined(); // a refetch, which finds nothing usable
+    expect(outcomes[1]).toMatch(/^error unknown_kid: JWKS holds no (usable )?keys?$/);
+    expect(await cache.getKey(first.kid)).toMatchObject({ kid: first.kid });
+    expect(cache.isReady).toBe(true);
+    now += 60_000;
+    await expect(cache.getKey(first.kid)).rejects.toBeInstanceOf(JwksUnavailableError);
+  });
+
   it('keeps the last good key set while the publisher is down, up to the maximum staleness', async () => {
     let now = 1_000_000;
     const cache = createJwksCache({ url: server.url, refreshIntervalMs: 0, cooldownMs: 1000, maxStaleMs: 60_000, now: () => now });
