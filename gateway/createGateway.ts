@@ -260,7 +260,7 @@ export async function createGateway(options: CreateGatewayOptions) {
     async start(): Promise<string> {
       await loadKeys();
       loadExternalKeys();
-      revocations.start();
+      await revocations.start();
       await server.start();
       started = true;
       metricsServer = await serveMetrics({ registry: metrics.registry, port: config.METRICS_PORT, host: config.HOST });

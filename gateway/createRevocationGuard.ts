@@ -23,6 +23,8 @@ export interface RevocationGuardOptions {
   metrics: GatewayMetrics;
   log: { warn(msg: string): void; info(msg: string): void };
   now?: () => number;
+  /** How long `start` waits for the replay of retained revocations before serving without it; default 10 s. */
+  catchUpTimeoutMs?: number;
 }
 
 /**
@@ -43,10 +45,13 @@ export function createRevocationGuard(options: RevocationGuardOptions) {
   });
   let subscription: RevocationSubscription | undefined;
   let downSince: number | undefined = now();
+  let caughtUp!: () => void;
+  const replayed = new Promise<void>((resolve) => (caughtUp = resolve));
 
   function onState(state: BusState) {
     metrics.revocationBusUp.set(state === 'live' ? 1 : 0);
     if (state === 'live') {
+      caughtUp();
       if (downSince !== undefined) options.log.info('revocation bus live');
       downSince = undefined;
     } else if (downSince === undefined) {
@@ -56,8 +61,19 @@ export function createRevocationGuard(options: RevocationGuardOptions) {
   }
 
   return {
-    start() {
+    /**
+     * Follows the bus, replaying what it retains. Resolves once the replay is applied — a gateway that served before
+     * would accept tokens revoked before it started — or after `catchUpTimeoutMs` with the bus unreachable (then the
+     * REVOCATION_WHEN_BUS_DOWN policy applies).
+     */
+    async start(): Promise<void> {
       subscription ??= options.bus.subscribe(now() - options.retentionMs, (event) => set.apply(event), onState);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.catchUpTimeoutMs ?? 10_000)));
+      if (await Promise.race([replayed.then(() => false), timedOut])) {
+        options.log.warn('revocation history not read at start; serving with what is held until the bus answers');
+      }
+      clearTimeout(timer);
     },
     /** 'revoked' for a revoked session; 'unavailable' when the policy refuses while the bus is down. */
     check(token: { sessionId: string; tenantId: string; issuedAt: number }): 'ok' | 'revoked' | 'unavailable' {

@@ -37,10 +37,12 @@ export function createStreamWriter(options: {
   };
 }
 
+const READ_BATCH = 1000;
+
 /**
  * Follows a Redis stream on a blocking connection of its own, from `from` (an entry id, or `newest`: after the last
  * entry there now), and after a reconnect from the last id it has seen, so that nothing in between is lost while it is
- * retained. `onState` reports whether Redis is reachable.
+ * retained. `onState` reports whether Redis is reachable: `live` once every entry up to now has been delivered.
  */
 export function followStream(options: {
   url: string;
@@ -70,14 +72,17 @@ export function followStream(options: {
       try {
         // Ids are Redis's own clock: "newest" is read from Redis, not guessed from ours.
         lastId ??= (await reader.xrevrange(options.key, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
-        const result = await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', options.key, lastId);
-        report('live');
+        const result = await reader.xread('COUNT', READ_BATCH, 'BLOCK', 1000, 'STREAMS', options.key, lastId);
+        let read = 0;
         for (const [, entries] of result ?? []) {
           for (const [id, fields] of entries) {
             lastId = id;
+            read += 1;
             options.onEntry(fields[1] ?? '');
           }
         }
+        // Live once caught up: every entry up to now applied (a full batch means more are waiting).
+        if (read < READ_BATCH) report('live');
       } catch {
         if (closed) return;
         report('down');

@@ -35,7 +35,8 @@ export interface RevocationBus {
   publish(event: RevocationEvent): Promise<void>;
   /**
    * Replays every retained event published at or after `sinceMs`, then delivers new ones as they come, resuming
-   * where it left off after a reconnect. `onState` reports whether the bus is reachable.
+   * where it left off after a reconnect. `onState` reports whether the bus is reachable: `live` only once the replay
+   * has been delivered.
    */
   subscribe(sinceMs: number, onEvent: (event: RevocationEvent) => void, onState?: (state: BusState) => void): RevocationSubscription;
   close(): Promise<void>;

@@ -21,6 +21,26 @@ const event = (n: number): RevocationEvent => ({
 });
 
 describe('the Redis revocation bus', () => {
+  it('reports live only once the replay is delivered, however long the history', async () => {
+    const bus = createRedisRevocationBus({ url: redis.url, key: 'test:replay', commandTimeoutMs: 5000 });
+    const writer = new Redis(redis.url);
+    const pipeline = writer.pipeline();
+    for (let n = 0; n < 2500; n += 1) pipeline.xadd('test:replay', '*', 'event', JSON.stringify(event(n)));
+    await pipeline.exec();
+    writer.disconnect();
+    let received = 0;
+    const atLive: number[] = [];
+    const subscription = bus.subscribe(
+      0,
+      () => (received += 1),
+      (state) => state === 'live' && atLive.push(received),
+    );
+    await eventually(() => atLive.length > 0, 30_000);
+    expect(atLive[0]).toBe(2500);
+    await subscription.close();
+    await bus.close();
+  });
+
   it('delivers, survives a dropped connection and a Redis restart without losing an event, and replays for late subscribers', async () => {
     // A generous command timeout: this test is about delivery across faults, and runs beside other suites on a busy
     // machine; the default 50 ms is the timeouts' business (slowRedis).

@@ -20,6 +20,57 @@ function controllableBus() {
 }
 
 describe('the gateway revocation guard', () => {
+  it('starts only once the retained revocations are applied: a new gateway never accepts a token revoked before it', async () => {
+    const revoked: RevocationEvent = {
+      kind: 'sessions',
+      tenantId: 't1',
+      sessionIds: ['s1'],
+      reason: 'logout',
+      at: 0,
+      forgetAt: Date.now() + 60_000,
+    };
+    // A bus that replays what it retains a moment later, as a Redis stream does.
+    const bus: RevocationBus = {
+      publish: async () => undefined,
+      subscribe: (_since, onEvent, onState) => {
+        setTimeout(() => {
+          onEvent({ ...revoked, at: Date.now() });
+          onState?.('live');
+        }, 50);
+        return { close: async () => undefined };
+      },
+      close: async () => undefined,
+    };
+    const guard = createRevocationGuard({
+      bus,
+      retentionMs: 60_000,
+      whenBusDown: 'accept',
+      busDownGraceMs: 0,
+      metrics: createGatewayMetrics(),
+      log,
+    });
+    await guard.start();
+    expect(guard.check(token)).toBe('revoked');
+    await guard.close();
+  });
+
+  it('starts after a bounded wait when the bus does not answer, and says so', async () => {
+    const { bus } = controllableBus();
+    const warnings: string[] = [];
+    const guard = createRevocationGuard({
+      bus,
+      retentionMs: 60_000,
+      whenBusDown: 'accept',
+      busDownGraceMs: 0,
+      metrics: createGatewayMetrics(),
+      log: { warn: (message) => warnings.push(message), info: () => undefined },
+      catchUpTimeoutMs: 100,
+    });
+    await guard.start();
+    expect(warnings).toEqual(['revocation history not read at start; serving with what is held until the bus answers']);
+    await guard.close();
+  });
+
   it('refuses revoked sessions and tokens issued before a tenant-wide revocation, and nothing else', async () => {
     const bus = createMemoryRevocationBus();
     const guard = createRevocationGuard({
