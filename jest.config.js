@@ -10,6 +10,8 @@ module.exports = {
   // jose v6, a few Apollo Server 5 dependencies and otplib's crypto (@noble, @scure) ship ESM only; compile them
   // for jest's CommonJS runtime.
   transformIgnorePatterns: ['/node_modules/(?!(jose|cookie|content-disposition|@scure|@noble)/)'],
-  testTimeout: 60_000,
+  // Bounded but generous: suites run two at a time on a two-core machine that may be busy with more. startStack fails
+  // sooner, naming what was still starting.
+  testTimeout: 180_000,
   maxWorkers: 2,
 };

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { deriveContextKey } from '../../auth';
 import { createDatabase, createSubgraphServer, requestRoleOf } from '../../subgraphs/kit';
 import * as users from '../../subgraphs/users/subgraph';
+import { eventually } from '../helpers/eventually';
 import { rawPost } from '../helpers/rawHttp';
 import { startPrivateRedis } from '../helpers/redisServer';
 import { postGraphQL, startStack, type Stack } from '../helpers/stack';
@@ -157,8 +158,10 @@ describe('failure behaviour', () => {
     const another = await stack.addGateway();
     stack.delays.users = 400;
     try {
+      stack.resetCalls();
       const inFlight = postGraphQL(another.url, '{ me { displayName } }', { token });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // In flight for sure: the users subgraph holds its call (a fixed pause lost the race on a busy machine).
+      await eventually(() => stack.subgraphs.users.calls.length > 0, 30_000);
       const closing = another.gateway.close();
       const result = await inFlight;
       await closing;

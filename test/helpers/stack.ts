@@ -177,16 +177,51 @@ export async function postToSubgraph(
  * a key prefix of this stack's own. Every request reaching a subgraph is recorded.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const db = await createTestDatabase();
+  // Bounded but generous (a busy two-core machine starts a stack in seconds, rarely in a minute), and on time-out it
+  // says what was still starting rather than leaving jest to report a hook that exceeded its time.
+  const progress: string[] = [];
+  let step = 'the database';
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `startStack: still starting ${step} after ${STACK_START_TIMEOUT_MS / 1000} s (ready: ${progress.join(', ') || 'nothing'})`,
+          ),
+        ),
+      STACK_START_TIMEOUT_MS,
+    );
+  });
+  const starting = (async () => {
+    const db = await createTestDatabase();
+    progress.push('the database');
+    step = 'the subgraphs';
+    try {
+      return await startOn(db, options, (next, done) => {
+        if (done) progress.push(done);
+        step = next;
+      });
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
+  })();
   try {
-    return await startOn(db, options);
+    return await Promise.race([starting, timedOut]);
   } catch (error) {
-    await db.close().catch(() => undefined);
+    // A stack that finishes starting after the time-out is closed, not left running into the next file.
+    starting.then((late) => late.close()).catch(() => undefined);
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> {
+/** How long startStack may take before it fails naming what was still starting (jest's testTimeout is longer). */
+const STACK_START_TIMEOUT_MS = 150_000;
+
+async function startOn(db: TestDatabase, options: StackOptions, report: (next: string, done?: string) => void): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), 'gatehouse-test-'));
   const encryptionKey = randomBytes(32).toString('base64url');
   const contextSecret = randomBytes(32).toString('base64url');
@@ -223,7 +258,10 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
   let jwksFetches = 0;
   const delays: Stack['delays'] = {};
   const responseDelays: Stack['responseDelays'] = {};
+  let previous: string | undefined;
   for (const { name, module, loadConfig: load } of LOCAL_SUBGRAPHS) {
+    report(`the ${name} subgraph`, previous);
+    previous = `the ${name} subgraph`;
     const calls: RecordedCall[] = [];
     const running = await serveSubgraph(module, name === 'auth' ? authConfig : load(subgraphEnv), {
       pool: db.pool,
@@ -261,6 +299,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, subgraphs[name].url])),
     ...options.gatewayEnv,
   };
+  report('the gateway', previous);
   const gatewayConfig = loadGatewayConfig({ ...baseEnv, ...gatewayEnv });
   const gateway = await createGateway({ config: gatewayConfig, contextSecret, logger: options.logger ?? false, revocationBus, eventBus });
   const gatewayUrl = await gateway.start();
@@ -271,6 +310,7 @@ async function startOn(db: TestDatabase, options: StackOptions): Promise<Stack> 
     extraGateways.push(another);
     return { gateway: another, url: await another.start() };
   }
+  report('the key store', 'the gateway');
   const keyStore = createKeyStore({
     pool: db.pool,
     secretBox: createSecretBox(encryptionKey),
