@@ -180,20 +180,26 @@ export function createSubgraph(): SubgraphService {
 /** The ${name} subgraph's configuration (the variables every subgraph shares; see README). */
 export const loadConfig = (env: Record<string, string | undefined>) => loadSubgraphConfig('${name}', ${port}, env);
 `,
-    'main.ts': `import { closeOnSignals, serveSubgraph } from '../kit';
+    'main.ts': `import { describeStartupFailure, type StartupContext } from '../../service/startupError';
+import { closeOnSignals, serveSubgraph, startupContextOf } from '../kit';
 import { loadConfig } from './config';
 import * as subgraph from './subgraph';
 
 // npx tsx subgraphs/${name}/main.ts: this subgraph alone (PORT, DATABASE_URL, CONTEXT_KEY, …; see README).
+let context: StartupContext = { service: subgraph.name };
 Promise.resolve()
-  .then(() => serveSubgraph(subgraph, loadConfig(process.env)))
+  .then(() => {
+    const config = loadConfig(process.env);
+    context = startupContextOf(config);
+    return serveSubgraph(subgraph, config);
+  })
   .then(
     (running) => {
       running.app.log.info(\`${name} subgraph ready at \${running.url}\`);
       closeOnSignals(() => running.close(), running.app.log);
     },
-    (error: Error) => {
-      console.error(error.name === 'ConfigError' ? error.message : error);
+    (error: unknown) => {
+      console.error(describeStartupFailure(error, context));
       process.exit(1);
     },
   );

@@ -1,16 +1,22 @@
-import { closeOnSignals, serveSubgraph } from '../kit';
+import { describeStartupFailure, type StartupContext } from '../../service/startupError';
+import { closeOnSignals, serveSubgraph, startupContextOf } from '../kit';
 import { loadConfig } from './config';
 import * as auth from './subgraph';
 
+let context: StartupContext = { service: auth.name };
 Promise.resolve()
-  .then(() => serveSubgraph(auth, loadConfig(process.env)))
+  .then(() => {
+    const config = loadConfig(process.env);
+    context = startupContextOf(config);
+    return serveSubgraph(auth, config);
+  })
   .then(
     (running) => {
       running.app.log.info(`auth subgraph ready at ${running.url}`);
       closeOnSignals(() => running.close(), running.app.log);
     },
-    (error: Error) => {
-      console.error(error.name === 'ConfigError' ? error.message : error);
+    (error: unknown) => {
+      console.error(describeStartupFailure(error, context));
       process.exit(1);
     },
   );

@@ -1,16 +1,22 @@
-import { closeOnSignals, serveSubgraph } from '../kit';
+import { describeStartupFailure, type StartupContext } from '../../service/startupError';
+import { closeOnSignals, serveSubgraph, startupContextOf } from '../kit';
 import { loadConfig } from './config';
 import * as complaints from './subgraph';
 
+let context: StartupContext = { service: complaints.name };
 Promise.resolve()
-  .then(() => serveSubgraph(complaints, loadConfig(process.env)))
+  .then(() => {
+    const config = loadConfig(process.env);
+    context = startupContextOf(config);
+    return serveSubgraph(complaints, config);
+  })
   .then(
     (running) => {
       running.app.log.info(`complaints subgraph ready at ${running.url}`);
       closeOnSignals(() => running.close(), running.app.log);
     },
-    (error: Error) => {
-      console.error(error.name === 'ConfigError' ? error.message : error);
+    (error: unknown) => {
+      console.error(describeStartupFailure(error, context));
       process.exit(1);
     },
   );

@@ -6,6 +6,7 @@ import type { EventBus } from '../../service/eventBus';
 import type { LoggerOptions, SubgraphService } from './createSubgraphServer';
 import { createDatabase, requestRoleOf, type Database } from './database';
 import { openEmbeddedPool, openPool } from './embeddedDatabase';
+import { lockDataDir } from './lockDataDir';
 import { closeGracefully } from '../../service/shutdown';
 import { migrate } from './migrate';
 import { startSubgraph } from './startSubgraph';
@@ -72,9 +73,14 @@ export async function serveSubgraph<C extends SubgraphConfig>(
       pool = own;
       closePool = () => own.end();
     } else {
-      const embedded = await openEmbeddedPool(join(config.DATA_DIR, `pglite-${module.name}`));
+      const dir = join(config.DATA_DIR, `pglite-${module.name}`);
+      const lock = await lockDataDir(dir);
+      const embedded = await openEmbeddedPool(dir);
       pool = embedded.pool;
-      closePool = embedded.close;
+      closePool = async () => {
+        await embedded.close();
+        await lock.release();
+      };
     }
   }
   const metrics = createSubgraphMetrics(module.name);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { StartupContext } from '../../service/startupError';
 
 export class ConfigError extends Error {
   name = 'ConfigError';
@@ -93,3 +94,12 @@ export function loadSubgraphConfig<Extra extends object = {}>(
   });
 }
 export type SubgraphConfig<Extra extends object = {}> = ReturnType<typeof loadSubgraphConfig<Extra>>;
+
+/** What a failed start names (describeStartupFailure): the subgraph, and the variables that set its ports and database. */
+export function startupContextOf(config: SubgraphConfig): StartupContext {
+  return {
+    service: config.name,
+    ports: { [config.METRICS_PORT]: ['METRICS_PORT'], [config.PORT]: ['PORT'] },
+    database: { variable: 'DATABASE_URL', url: config.DATABASE_URL },
+  };
+}

@@ -7,6 +7,10 @@ export interface SpawnedService {
   child: ChildProcess;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
+  /** What it printed on stderr alone. */
+  errors(): string;
+  /** Its exit code once it exits by itself; rejects with its output if it is still running after `timeoutMs`. */
+  exit(timeoutMs?: number): Promise<number | null>;
   /** The first match of `pattern` in its output, once it appears; rejects if it exits first or after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** SIGTERM, then its exit code (or 'still running' after `timeoutMs`, when it is killed). */
@@ -23,12 +27,30 @@ export function spawnService(entry: string, options: { cwd?: string; env: NodeJS
     env: options.env,
   });
   let output = '';
+  let errors = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
+    errors += chunk;
+  });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  // 'close': exited, and stdout and stderr read to their end.
+  const closed = new Promise<number | null>((resolveClose) => child.once('close', (code) => resolveClose(code)));
   return {
     child,
     output: () => output,
+    errors: () => errors,
+    async exit(timeoutMs = 60_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${entry} still running after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([closed, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async waitFor(pattern, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -42,7 +64,12 @@ export function spawnService(entry: string, options: { cwd?: string; env: NodeJS
     async stop(timeoutMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), timeoutMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        exited,
+        new Promise<'still running'>((r) => (timer = setTimeout(() => r('still running'), timeoutMs))),
+      ]);
+      clearTimeout(timer);
       if (code === 'still running') {
         child.kill('SIGKILL');
         await exited;
