@@ -12,6 +12,8 @@ export interface LocalSubgraph {
   loadConfig(env: Record<string, string | undefined>): SubgraphConfig;
   /** The port it listens on by default (its routing_url's). */
   defaultPort: number;
+  /** Its place in supergraph.yaml, 1 for the first: under PORT_BASE it listens on PORT_BASE + position. */
+  position: number;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface LocalSubgraph {
  * supergraph.yaml: adding a subgraph there is all the launcher needs.
  */
 export function localSubgraphs(configPath = SUPERGRAPH_CONFIG): LocalSubgraph[] {
-  return readSupergraphConfig(configPath).flatMap((entry) => {
+  return readSupergraphConfig(configPath).flatMap((entry, index) => {
     const dir = dirname(entry.schemaFile);
     if (!existsSync(join(dir, 'subgraph.ts')) || !existsSync(join(dir, 'config.ts'))) return [];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,6 +32,6 @@ export function localSubgraphs(configPath = SUPERGRAPH_CONFIG): LocalSubgraph[] 
     if (module.name !== entry.name)
       throw new Error(`${dir}/subgraph.ts exports name "${module.name}", but supergraph.yaml calls it "${entry.name}"`);
     const defaultPort = module.defaultPort ?? (Number(new URL(entry.routingUrl).port) || 4000);
-    return [{ name: entry.name, dir, module, loadConfig, defaultPort }];
+    return [{ name: entry.name, dir, module, loadConfig, defaultPort, position: index + 1 }];
   });
 }

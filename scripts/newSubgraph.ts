@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { readSupergraphConfig, rolesFileOf, SUPERGRAPH_CONFIG } from './composition';
+import { METRICS_PORT_OFFSET } from './stackPorts';
 import { subgraphFiles } from './subgraphTemplate';
 
 const NAME = /^[a-z][a-z0-9]{1,30}$/;
@@ -55,7 +56,12 @@ async function main(name: string | undefined): Promise<number> {
   grant('MANAGER', `${name}:write`);
   await writeFile(rolesFile, roles.toString(YAML_STYLE));
 
+  // npm start puts it at its place in supergraph.yaml under PORT_BASE (scripts/stackPorts.ts).
+  const position = entries.length + 1;
+  const prefix = name.toUpperCase();
   console.log(`Created subgraphs/${name}/ and registered it in supergraph.yaml (port ${port}) and roles.yaml.
+Its ports: ${prefix}_PORT (default ${port}) and ${prefix}_METRICS_PORT (default ${port + METRICS_PORT_OFFSET}); under
+PORT_BASE, PORT_BASE + ${position} and PORT_BASE + ${position + METRICS_PORT_OFFSET}. Alone, it reads PORT and METRICS_PORT.
 Next:
   npm run compose && npm run docs     compose the supergraph and write subgraphs/${name}/permissions.md
   npm run schema:check                what CI runs

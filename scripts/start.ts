@@ -19,17 +19,23 @@ import {
 import { DEMO_TOTP_SECRET } from '../subgraphs/auth/data/seed';
 import { createMemoryRevocationBus, type RevocationBus } from '../auth';
 import { createMemoryEventBus } from '../service/eventBus';
+import { describeStartupFailure, type StartupContext } from '../service/startupError';
+import { lockDataDir } from '../subgraphs/kit/lockDataDir';
 import { localSubgraphs } from './localSubgraphs';
+import { loadStackPorts, type ServicePorts } from './stackPorts';
 
 const env = process.env;
-/** One service's environment: its own PORT and METRICS_PORT (AUTH_PORT, AUTH_METRICS_PORT, …; defaults per service). */
-const withPort = (name: string, port: number) => ({
-  ...env,
-  PORT: env[`${name}_PORT`] ?? String(port),
-  METRICS_PORT: env[`${name}_METRICS_PORT`] ?? String(port + 5400),
-});
+/** What a failure names: the service being started, and the variables that set its ports and database. */
+let context: StartupContext = { service: 'npm start' };
+const database = { variable: 'DATABASE_URL', url: env.DATABASE_URL };
+/** One service's environment: its own PORT and METRICS_PORT (PORT_BASE, AUTH_PORT, AUTH_METRICS_PORT, …). */
+const withPorts = (ports: ServicePorts) => ({ ...env, PORT: String(ports.port), METRICS_PORT: String(ports.metricsPort) });
+const portVariables = (ports: ServicePorts) => ({ [ports.metricsPort]: ports.variables.metricsPort, [ports.port]: ports.variables.port });
 
 async function main() {
+  // Every subgraph of supergraph.yaml that lives in this repository, and every port, before anything is opened.
+  const subgraphs = localSubgraphs();
+  const ports = loadStackPorts(env, subgraphs);
   const dataDir = env.DATA_DIR ?? '.data';
   let pool: pg.Pool;
   let closePool: () => Promise<void>;
@@ -39,15 +45,18 @@ async function main() {
     );
     closePool = () => pool.end();
   } else {
-    console.log(`Starting the embedded Postgres (PGlite) in ${join(dataDir, 'pglite')} …`);
-    const embedded = await openEmbeddedPool(join(dataDir, 'pglite'));
+    const dir = join(dataDir, 'pglite');
+    const lock = await lockDataDir(dir);
+    console.log(`Starting the embedded Postgres (PGlite) in ${dir} …`);
+    const embedded = await openEmbeddedPool(dir);
     pool = embedded.pool;
-    closePool = embedded.close;
+    closePool = async () => {
+      await embedded.close();
+      await lock.release();
+    };
   }
 
-  // Every subgraph of supergraph.yaml that lives in this repository. Without Redis, the auth service and the gateway
-  // share revocations in memory (they run in this one process).
-  const subgraphs = localSubgraphs();
+  // Without Redis, the auth service and the gateway share revocations in memory (they run in this one process).
   const revocationBus: RevocationBus | undefined = env.REDIS_URL
     ? undefined
     : createMemoryRevocationBus({ retentionMs: Number(env.REVOCATION_RETENTION_SECONDS ?? 3600) * 1000 });
@@ -55,7 +64,9 @@ async function main() {
   const eventBus = env.REDIS_URL ? undefined : createMemoryEventBus();
   const running: Array<RunningSubgraph & { name: string }> = [];
   for (const subgraph of subgraphs) {
-    const config = subgraph.loadConfig(withPort(subgraph.name.toUpperCase(), subgraph.defaultPort));
+    const planned = ports.subgraphs[subgraph.name];
+    context = { service: subgraph.name, ports: portVariables(planned), database };
+    const config = subgraph.loadConfig(withPorts(planned));
     running.push({ name: subgraph.name, ...(await serveSubgraph(subgraph.module, config, { pool, shared: { revocationBus, eventBus } })) });
   }
 
@@ -63,13 +74,8 @@ async function main() {
   const authService = running.find((service) => service.name === (env.AUTH_SUBGRAPH_NAME ?? 'auth'));
   if (!authService) throw new Error('supergraph.yaml lists no auth subgraph in this repository');
   const jwksUrl = authService.url.replace('/graphql', '/.well-known/jwks.json');
-  const gatewayConfig = loadGatewayConfig({
-    AUTH_JWKS_URL: jwksUrl,
-    ...subgraphUrls,
-    ...env,
-    PORT: env.GATEWAY_PORT ?? env.PORT ?? '4000',
-    METRICS_PORT: env.GATEWAY_METRICS_PORT ?? env.METRICS_PORT ?? '9400',
-  });
+  context = { service: 'gateway', ports: portVariables(ports.gateway) };
+  const gatewayConfig = loadGatewayConfig({ AUTH_JWKS_URL: jwksUrl, ...subgraphUrls, ...withPorts(ports.gateway) });
   const gateway = await createGateway({ config: gatewayConfig, revocationBus, eventBus });
   const url = await gateway.start();
 
@@ -100,7 +106,7 @@ ${tenants}
   }, gateway.app.log);
 }
 
-main().catch((error: Error) => {
-  console.error(error.name === 'ConfigError' ? error.message : error);
+main().catch((error: unknown) => {
+  console.error(describeStartupFailure(error, context));
   process.exit(1);
 });

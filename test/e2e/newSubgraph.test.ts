@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO_TOTP_SECRET } from '../../subgraphs/auth/data/seed';
-import { GATEWAY_URL_LINE, launcherEnv, spawnService, type SpawnedService } from '../helpers/spawnService';
+import { findFreePortBase } from '../helpers/ports';
+import { GATEWAY_URL_LINE, spawnService, type SpawnedService } from '../helpers/spawnService';
 import { nextTotpCode, postGraphQL } from '../helpers/stack';
 
 /**
@@ -46,6 +47,9 @@ afterAll(async () => {
 it('scaffolds, checks and serves a fifth subgraph, changing only supergraph.yaml, roles.yaml and the supergraph outside its folder', async () => {
   const created = await npmRun('subgraph:new', '--', 'invoices');
   expect(created).toMatchObject({ code: 0 });
+  // The next steps name its variables: the port after the others', and its metrics port.
+  expect(created.stdout).toContain('INVOICES_PORT (default 4005) and INVOICES_METRICS_PORT (default 9405)');
+  expect(created.stdout).toContain('PORT_BASE + 5 and PORT_BASE + 5405');
 
   // One field with a scope, one without any requirement.
   const schemaFile = join(copy, 'subgraphs/invoices/schema.graphql');
@@ -88,14 +92,16 @@ it('scaffolds, checks and serves a fifth subgraph, changing only supergraph.yaml
     .filter((file) => !file.startsWith('subgraphs/invoices/'));
   expect(changed.sort()).toEqual(['roles.yaml', 'supergraph.graphql', 'supergraph.yaml']);
 
-  // npm start serves it: the embedded defaults, every port chosen by the system.
+  // npm start serves it: the embedded defaults, every port moved by PORT_BASE, the new subgraph's after the others'.
+  const base = await findFreePortBase([0, 1, 2, 3, 4, 5].flatMap((offset) => [offset, offset + 5400]));
   service = spawnService('scripts/start.ts', {
     cwd: copy,
-    env: launcherEnv(join(copy, '.data'), ['AUTH', 'USERS', 'RECORDS', 'COMPLAINTS', 'INVOICES']),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: join(copy, '.data'), LOG_LEVEL: 'warn', PORT_BASE: String(base) },
   });
-  const [, gatewayUrl] = await service.waitFor(GATEWAY_URL_LINE);
+  const [, gatewayUrl] = await service.waitFor(GATEWAY_URL_LINE, 120_000);
   expect(service.output().match(/\w+ subgraph +http:/g)).toHaveLength(5);
-  expect(service.output()).toMatch(/invoices subgraph +http:/);
+  expect(service.output()).toMatch(new RegExp(`invoices subgraph +http://127\\.0\\.0\\.1:${base + 5}/graphql`));
+  expect(service.output()).toContain(`http://127.0.0.1:${base + 5405}/metrics`);
 
   const login = async (email: string, tenant: string) => {
     const result = await postGraphQL(
