@@ -1,4 +1,5 @@
-import { Writable } from 'node:stream';
+import { eventually } from '../helpers/eventually';
+import { captureLogs } from '../helpers/logSink';
 import { startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -7,13 +8,7 @@ import { startStack, type Stack } from '../helpers/stack';
  * Apollo Server, POST and GET, anonymous and signed in. Every such error Apollo Server or Apollo Gateway raises that a
  * client can provoke is walked here.
  */
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { stream: sink, lines } = captureLogs();
 
 let stack: Stack;
 let token: string;
@@ -60,8 +55,15 @@ async function expectRefused(result: Awaited<ReturnType<typeof send>>, status: n
   expect({ status: result.status, code: result.body.errors?.[0]?.extensions?.code }).toEqual({ status, code });
   if (reason) expect(result.body.errors?.[0]?.extensions?.reason).toBe(reason);
   expect(result.body.data).toBeUndefined();
-  // Lines are written as the response finishes: give the stream a moment on a busy machine.
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  // The refusal is logged before the answer is sent; waiting for it costs nothing when it is there.
+  await eventually(
+    () => lines.some((line) => line.requestId === result.requestId && line.msg === 'request refused'),
+    30_000,
+    20,
+    'the refusal line',
+  ).catch(
+    () => undefined, // the assertions below say what is missing
+  );
   const mine = lines.filter((line) => line.requestId === result.requestId);
   expect(mine.filter((line) => (line.level as number) >= 40)).toEqual([]);
   expect(mine.filter((line) => line.msg === 'request refused')).toEqual([

@@ -1,14 +1,9 @@
-import { Writable } from 'node:stream';
+import { eventually } from '../helpers/eventually';
+import { captureLogs } from '../helpers/logSink';
 import { startStack, type Stack } from '../helpers/stack';
 
 /** Every log line of a request, at the gateway and in the subgraphs it calls, names its request id and trace id. */
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { stream: sink, lines } = captureLogs();
 
 let stack: Stack;
 let token: string;
@@ -25,7 +20,12 @@ const linesOf = (requestId: string) => lines.filter((line) => line.requestId ===
 it('ties the gateway and subgraph lines of a request to its request id and one trace id', async () => {
   const result = await stack.gql('{ me { displayName records(first: 1) { nodes { title } } } }', { token });
   const requestId = result.headers.get('x-request-id')!;
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually(
+    () => linesOf(requestId).filter((line) => line.msg === 'operation resolved').length === 2,
+    30_000,
+    20,
+    'both subgraph lines',
+  );
   const mine = linesOf(requestId);
   expect(mine.map((line) => line.msg)).toEqual(expect.arrayContaining(['request executed', 'operation resolved']));
   expect(mine.filter((line) => line.msg === 'operation resolved').length).toBe(2); // users, then records

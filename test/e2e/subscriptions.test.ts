@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { connectWs, subscribeSse, type WsConnection } from '../helpers/liveClients';
 import type { Gateway } from '../../gateway/createGateway';
+import { captureLogs } from '../helpers/logSink';
 import { startStack, type Stack } from '../helpers/stack';
 import { demoId } from '../../subgraphs/kit';
 import { acme, globex, mintFor, signRaw } from '../helpers/tokens';
@@ -195,13 +195,7 @@ describe('events', () => {
 
 describe('a stream client that goes away', () => {
   it('is not a fault: its stream ends with a debug line, no warning and no stack', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-        done();
-      },
-    });
+    const { stream: sink, lines } = captureLogs();
     const logged = await stack.addGateway({}, { logger: { level: 'debug', stream: sink } });
     const registered = expectSubscriptions(logged.gateway.subscriptions);
     const agentToken = await mint(acme.users.agent, acme.id);
