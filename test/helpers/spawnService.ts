@@ -79,12 +79,4 @@ export function spawnService(entry: string, options: { cwd?: string; env: NodeJS
   };
 }
 
-/** The environment `npm start` needs to choose every port itself (`<NAME>_PORT`, `<NAME>_METRICS_PORT` = 0). */
-export function launcherEnv(dataDir: string, services: readonly string[]): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  for (const name of ['GATEWAY', ...services.map((service) => service.toUpperCase())])
-    env[`${name}_PORT`] = env[`${name}_METRICS_PORT`] = '0';
-  return env;
-}
-
 export const GATEWAY_URL_LINE = /GraphQL gateway\s+(http:\/\/\S+\/graphql)/;
