@@ -72,7 +72,11 @@ export function followStream(options: {
       try {
         // Ids are Redis's own clock: "newest" is read from Redis, not guessed from ours.
         lastId ??= (await reader.xrevrange(options.key, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
-        const result = await reader.xread('COUNT', READ_BATCH, 'BLOCK', 1000, 'STREAMS', options.key, lastId);
+        // Catching up (at start, after a reconnect) reads without waiting; once live, it blocks for what comes next.
+        const result =
+          state === 'live'
+            ? await reader.xread('COUNT', READ_BATCH, 'BLOCK', 1000, 'STREAMS', options.key, lastId)
+            : await reader.xread('COUNT', READ_BATCH, 'STREAMS', options.key, lastId);
         let read = 0;
         for (const [, entries] of result ?? []) {
           for (const [id, fields] of entries) {
