@@ -1,6 +1,7 @@
 import { Kind, print, type FieldDefinitionNode, type TypeNode } from 'graphql';
 import {
   decide,
+  isFieldedType,
   readRequirements,
   readTypeRequirements,
   scopesNamedBy,
@@ -53,13 +54,7 @@ function sitesOf(schemas: readonly SubgraphSchema[]): { sites: FieldSite[]; conc
     for (const definition of schema.document.definitions) {
       if (definition.kind === Kind.UNION_TYPE_DEFINITION || definition.kind === Kind.UNION_TYPE_EXTENSION)
         for (const member of definition.types ?? []) add(definition.name.value, member.name.value);
-      if (
-        definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
-        definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
-        definition.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
-        definition.kind !== Kind.INTERFACE_TYPE_EXTENSION
-      )
-        continue;
+      if (!isFieldedType(definition)) continue;
       const type = definition.name.value;
       for (const implemented of definition.interfaces ?? []) add(implemented.name.value, type);
       for (const node of definition.fields ?? []) {

@@ -7,7 +7,7 @@ import {
   type EnumTypeExtensionNode,
   type StringValueNode,
 } from 'graphql';
-import { readRequirements, SCOPE_POLICY_PREFIX, type RoleTable } from '../auth';
+import { isFieldedType, readRequirements, SCOPE_POLICY_PREFIX, type RoleTable } from '../auth';
 import type { SubgraphSchema } from './composition';
 import { roleEnumOf } from './permissionMatrix';
 import { problemAt, type SchemaProblem } from './schemaProblem';
@@ -52,13 +52,7 @@ export function namesInDirectives(document: DocumentNode): NamedInDirective[] {
 export function fieldNodesOf(document: DocumentNode): Map<string, ASTNode> {
   const nodes = new Map<string, ASTNode>();
   for (const definition of document.definitions) {
-    if (
-      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
-      definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
-      definition.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
-      definition.kind !== Kind.INTERFACE_TYPE_EXTENSION
-    )
-      continue;
+    if (!isFieldedType(definition)) continue;
     for (const field of definition.fields ?? []) {
       const coordinate = `${definition.name.value}.${field.name.value}`;
       if (!nodes.has(coordinate)) nodes.set(coordinate, field.name);

@@ -47,6 +47,16 @@ export const isCallerPolicy = (policy: string) => policy === STEP_UP_POLICY || p
 
 type TypeNode = ObjectTypeDefinitionNode | ObjectTypeExtensionNode | InterfaceTypeDefinitionNode | InterfaceTypeExtensionNode;
 
+/** True for the definitions and extensions of object and interface types: the ones with fields a requirement rules. */
+export function isFieldedType(definition: { kind: Kind }): definition is TypeNode {
+  return (
+    definition.kind === Kind.OBJECT_TYPE_DEFINITION ||
+    definition.kind === Kind.OBJECT_TYPE_EXTENSION ||
+    definition.kind === Kind.INTERFACE_TYPE_DEFINITION ||
+    definition.kind === Kind.INTERFACE_TYPE_EXTENSION
+  );
+}
+
 function listOfLists(directive: ConstDirectiveNode, argument: string): string[][] {
   const value = directive.arguments?.find((arg) => arg.name.value === argument)?.value;
   if (!value || value.kind !== Kind.LIST) return [];
@@ -110,14 +120,8 @@ interface TypeDeclarations {
 export function readRequirements(document: DocumentNode): Map<string, Requirement> {
   const types = new Map<string, TypeDeclarations>();
   for (const definition of document.definitions) {
-    if (
-      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
-      definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
-      definition.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
-      definition.kind !== Kind.INTERFACE_TYPE_EXTENSION
-    )
-      continue;
-    const node = definition as TypeNode;
+    if (!isFieldedType(definition)) continue;
+    const node = definition;
     if (node.name.value.startsWith('_')) continue;
     let entry = types.get(node.name.value);
     if (!entry) types.set(node.name.value, (entry = { directives: [], fields: new Map() }));
