@@ -19,6 +19,18 @@ function controllableBus() {
   return { bus, setState: (state: BusState) => report?.(state) };
 }
 
+/** A guard on `bus` that accepts while the bus is down, with no grace, and what `overrides` change. */
+const guardOn = (bus: RevocationBus, overrides: Partial<Parameters<typeof createRevocationGuard>[0]> = {}) =>
+  createRevocationGuard({
+    bus,
+    retentionMs: 60_000,
+    whenBusDown: 'accept',
+    busDownGraceMs: 0,
+    metrics: createGatewayMetrics(),
+    log,
+    ...overrides,
+  });
+
 describe('the gateway revocation guard', () => {
   it('starts only once the retained revocations are applied: a new gateway never accepts a token revoked before it', async () => {
     const revoked: RevocationEvent = {
@@ -41,14 +53,7 @@ describe('the gateway revocation guard', () => {
       },
       close: async () => undefined,
     };
-    const guard = createRevocationGuard({
-      bus,
-      retentionMs: 60_000,
-      whenBusDown: 'accept',
-      busDownGraceMs: 0,
-      metrics: createGatewayMetrics(),
-      log,
-    });
+    const guard = guardOn(bus);
     await guard.start();
     expect(guard.check(token)).toBe('revoked');
     await guard.close();
@@ -57,12 +62,7 @@ describe('the gateway revocation guard', () => {
   it('starts after a bounded wait when the bus does not answer, and says so', async () => {
     const { bus } = controllableBus();
     const warnings: string[] = [];
-    const guard = createRevocationGuard({
-      bus,
-      retentionMs: 60_000,
-      whenBusDown: 'accept',
-      busDownGraceMs: 0,
-      metrics: createGatewayMetrics(),
+    const guard = guardOn(bus, {
       log: { warn: (message) => warnings.push(message), info: () => undefined },
       catchUpTimeoutMs: 100,
     });
@@ -73,14 +73,7 @@ describe('the gateway revocation guard', () => {
 
   it('refuses revoked sessions and tokens issued before a tenant-wide revocation, and nothing else', async () => {
     const bus = createMemoryRevocationBus();
-    const guard = createRevocationGuard({
-      bus,
-      retentionMs: 60_000,
-      whenBusDown: 'accept',
-      busDownGraceMs: 0,
-      metrics: createGatewayMetrics(),
-      log,
-    });
+    const guard = guardOn(bus);
     guard.start();
     const now = Date.now();
     const sessions: RevocationEvent = {
