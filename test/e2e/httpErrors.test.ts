@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { CONTEXT_HEADER, createContextSigner } from '../../auth';
-import { rawPost } from '../helpers/rawHttp';
+import { rawPost, writeAllThenRead } from '../helpers/rawHttp';
 import { startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -50,6 +50,15 @@ describe('a request the gateway cannot read', () => {
       status: 413,
       body: refusal('BAD_REQUEST', 'body_too_large', 'The body is too large'),
     });
+    expect(stack.totalCalls()).toBe(0);
+  });
+
+  it('answers a client still writing a 9 MB body with its 413, not a broken pipe', async () => {
+    const { answer, error } = await writeAllThenRead(new URL(stack.gatewayUrl), 9_000_000);
+    expect({ error, status: answer.split('\r\n')[0] }).toEqual({ error: undefined, status: 'HTTP/1.1 413 Payload Too Large' });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual(
+      refusal('BAD_REQUEST', 'body_too_large', 'The body is too large'),
+    );
     expect(stack.totalCalls()).toBe(0);
   });
 
