@@ -86,7 +86,8 @@ export function classifyError(formatted: GraphQLFormattedError, original: unknow
 /**
  * Refuses, before anything executes, what Apollo Gateway cannot run: an operation name the document does not define
  * (or none, for a document with several) is OPERATION_RESOLUTION_FAILURE (400), and a subscription is BAD_REQUEST
- * (`subscription_over_http`, 400) saying where subscriptions are served. Left to the gateway, both answered 500.
+ * (`subscription_over_http`, 400) saying where subscriptions are served. Apollo Gateway's executor would throw on
+ * both, which Apollo Server answers 500.
  */
 export function refuseUnresolvableOperations(): ApolloServerPlugin<GatewayContext> {
   return {

@@ -160,7 +160,7 @@ describe('failure behaviour', () => {
     try {
       stack.resetCalls();
       const inFlight = postGraphQL(another.url, '{ me { displayName } }', { token });
-      // In flight for sure: the users subgraph holds its call (a fixed pause lost the race on a busy machine).
+      // In flight for sure: the users subgraph holds its call (a fixed pause races the request on a busy machine).
       await eventually(() => stack.subgraphs.users.calls.length > 0, 30_000);
       const closing = another.gateway.close();
       const result = await inFlight;

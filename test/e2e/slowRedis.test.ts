@@ -1,5 +1,5 @@
 import { eventually } from '../helpers/eventually';
-import { startPrivateRedis } from '../helpers/redisServer';
+import { redisForTest } from '../helpers/redisServer';
 import { postGraphQL, startStack, type Stack } from '../helpers/stack';
 import { startTcpRelay } from '../helpers/tcpRelay';
 
@@ -7,16 +7,11 @@ import { startTcpRelay } from '../helpers/tcpRelay';
 // wait for that: the rate limits count in memory, the login throttle fails closed, a logout is published later.
 let stack: Stack;
 let relay: Awaited<ReturnType<typeof startTcpRelay>>;
-let privateRedis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
+let redis: Awaited<ReturnType<typeof redisForTest>>;
 
 beforeAll(async () => {
-  let url = process.env.REDIS_URL;
-  if (!url) {
-    privateRedis = await startPrivateRedis();
-    url = privateRedis.url;
-  }
-  const { hostname, port } = new URL(url);
-  relay = await startTcpRelay({ host: hostname, port: Number(port || 6379) });
+  redis = await redisForTest();
+  relay = await startTcpRelay({ host: redis.host, port: redis.port });
   const redisUrl = `redis://127.0.0.1:${relay.port}`;
   stack = await startStack({
     gatewayEnv: {
@@ -34,7 +29,7 @@ afterAll(async () => {
   relay?.setDelay(0);
   await stack?.close();
   await relay?.close();
-  await privateRedis?.stop();
+  await redis?.release();
 });
 afterEach(() => relay.setDelay(0));
 

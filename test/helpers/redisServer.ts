@@ -46,3 +46,13 @@ export async function startPrivateRedis() {
   await start();
   return { url, start, stop };
 }
+
+/**
+ * The Redis a test may use as it is (never stopping it): REDIS_URL's, or a private one started here. Resolves with
+ * its host and port and a `release` that stops only what it started.
+ */
+export async function redisForTest(): Promise<{ host: string; port: number; release(): Promise<void> }> {
+  const privateRedis = process.env.REDIS_URL ? undefined : await startPrivateRedis();
+  const { hostname, port } = new URL(process.env.REDIS_URL ?? privateRedis!.url);
+  return { host: hostname, port: Number(port || 6379), release: async () => privateRedis?.stop() };
+}

@@ -3,27 +3,20 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createRedisHealth } from '../../service/redisHealth';
 import { eventually } from '../helpers/eventually';
-import { startPrivateRedis } from '../helpers/redisServer';
+import { redisForTest } from '../helpers/redisServer';
 
 /**
  * A Redis connection problem is never swallowed: it is logged (the first at once, then at most one line per interval,
  * never a secret), counted in gatehouse_redis_connection_errors_total, and named by degraded() until the client is back.
  */
-let target: { host: string; port: number };
-let privateRedis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
+let target: Awaited<ReturnType<typeof redisForTest>>;
 const clients: Redis[] = [];
 beforeAll(async () => {
-  let url = process.env.REDIS_URL;
-  if (!url) {
-    privateRedis = await startPrivateRedis();
-    url = privateRedis.url;
-  }
-  const { hostname, port } = new URL(url);
-  target = { host: hostname, port: Number(port || 6379) };
+  target = await redisForTest();
 });
 afterAll(async () => {
   for (const client of clients) client.disconnect();
-  await privateRedis?.stop();
+  await target?.release();
 });
 
 function recordingLog() {
